@@ -1,0 +1,36 @@
+//! Times are stored in UTC (milliseconds since the epoch) and shown in Asia/Shanghai.
+//! China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+
+pub fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// Milliseconds since the epoch → `2026-11-23 14:05` in Shanghai time.
+pub fn display_millis(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.with_timezone(&shanghai()).format("%Y-%m-%d %H:%M").to_string(),
+        None => String::new(),
+    }
+}
+
+/// The Shanghai calendar day a UTC instant falls on.
+pub fn local_date(ms: i64) -> Option<NaiveDate> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t: DateTime<Utc>| t.with_timezone(&shanghai()).date_naive())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_utc_evening_is_the_next_day_in_shanghai() {
+        // 2026-11-23 17:30 UTC is 2026-11-24 01:30 in Shanghai.
+        let ms = Utc.with_ymd_and_hms(2026, 11, 23, 17, 30, 0).unwrap().timestamp_millis();
+        assert_eq!(display_millis(ms), "2026-11-24 01:30");
+        assert_eq!(local_date(ms), NaiveDate::from_ymd_opt(2026, 11, 24));
+    }
+}
