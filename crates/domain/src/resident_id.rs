@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(ResidentId::parse(&bad_date).unwrap_err(), ResidentIdError::BirthDate);
         assert_eq!(ResidentId::parse("091105194912310021"), Err(ResidentIdError::Region));
         assert_eq!(ResidentId::parse("3311021990"), Err(ResidentIdError::Length));
-        assert_eq!(ResidentId::parse("33110219900101１２３4"), Err(ResidentIdError::Length));
+        assert_eq!(ResidentId::parse("33110219900101１２３4"), Err(ResidentIdError::Characters));
         assert_eq!(ResidentId::parse("3311021990010112A4"), Err(ResidentIdError::Characters));
     }
 
