@@ -106,7 +106,8 @@ pub fn role_permits(role: Role, action: Action, resource: Resource) -> bool {
     use Resource::*;
     use Role::*;
     match (resource, role) {
-        (PublicPage, _) => action == View,
+        // Public forms (sign-in, reports from the public) create things without an account.
+        (PublicPage, _) => matches!(action, View | Create),
         (_, Public) => false,
         (Profile, _) => matches!(action, View | Update),
         (AuditLog | AccessLog, Auditor) => matches!(action, View | Export | Verify),

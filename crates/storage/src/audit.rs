@@ -177,6 +177,14 @@ fn audit_row(r: &sqlx::any::AnyRow) -> std::result::Result<(AuditEntry, String),
 }
 
 impl Db {
+    /// Audits an event that changes no table of its own (sign-in, sign-out, export).
+    pub async fn audit_event(&self, actor: &Actor, ev: Event<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        append(&mut tx, actor, ev).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn audit_list(
         &self,
         scopes: &[RegionCode],

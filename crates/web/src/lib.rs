@@ -1,1 +1,101 @@
+//! Jiuzhu's web server: server-rendered pages with htmx, and the JSON API under `/api/v1`.
+//!
+//! Architecture invariant: every route is registered through [`routes::Registry`], which
+//! wraps its handler in the one guard ([`guard`]) that signs the caller in, checks CSRF,
+//! and asks `jiuzhu_domain::authz::decide` before the handler runs. A handler reaches data
+//! only through the [`Ctx`] the guard built, whose `require` and `scopes` ask the same
+//! question for individual records and lists. Handlers cannot be mounted without it.
+//!
+//! Boundary: no SQL here (that is `jiuzhu-storage`), no rules here (that is
+//! `jiuzhu-domain`); this crate turns requests into calls and results into pages.
 
+mod api;
+mod assets;
+mod error;
+pub mod guard;
+pub mod i18n;
+mod pages;
+pub mod routes;
+mod views;
+
+pub use error::{AppError, AppResult};
+pub use guard::Ctx;
+
+use jiuzhu_storage::sessions::SessionPolicy;
+use jiuzhu_storage::{Db, PasswordHasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Settings the web server needs; the binary fills them from configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Whether the site is served over TLS (directly or behind a proxy): cookies get `Secure`.
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy.
+    pub trust_proxy: bool,
+    pub session: SessionPolicy,
+    /// Failed sign-ins in a row before an account locks.
+    pub lockout_after: i64,
+    pub lockout_ms: i64,
+    /// Failed sign-ins from one address within the window before it is refused.
+    pub ip_failure_limit: i64,
+    pub ip_window_ms: i64,
+    /// The unit name shown in the top bar when a user has no organisation.
+    pub site_name: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            trust_proxy: false,
+            session: SessionPolicy::default(),
+            lockout_after: 5,
+            lockout_ms: 15 * 60 * 1000,
+            ip_failure_limit: 20,
+            ip_window_ms: 15 * 60 * 1000,
+            site_name: "救助".into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cfg: Arc<WebConfig>,
+    pub hasher: PasswordHasher,
+}
+
+impl AppState {
+    pub fn new(db: Db, cfg: WebConfig, hasher: PasswordHasher) -> AppState {
+        AppState { db, cfg: Arc::new(cfg), hasher }
+    }
+}
+
+/// The whole application as one router, with its list of routes (for the access matrix
+/// test and the OpenAPI document).
+pub fn app(state: AppState) -> (axum::Router, Vec<routes::RouteSpec>) {
+    routes::build(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(state, listener, shutdown).await
+}
+
+pub async fn serve_on(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (router, _) = app(state);
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,187 @@
+//! The JSON API under `/api/v1`: the same guard, the same checks, stable error codes.
+
+use crate::error::{AppError, AppResult};
+use crate::guard::Ctx;
+use crate::pages::{audit::filter_of, opt, parse_id, ListQuery};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use jiuzhu_domain::authz::{Action, Resource};
+use jiuzhu_domain::RegionCode;
+use jiuzhu_storage::orgs::{OrgFilter, OrgInput, OrgKind};
+use jiuzhu_storage::users::UserFilter;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+/// Parses a JSON body; malformed or mistyped input is a 422 with a stable code.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> AppResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        tracing::info!(error = %e, "bad JSON body");
+        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json")
+    })
+}
+
+pub async fn me(Extension(ctx): Extension<Ctx>) -> AppResult<Response> {
+    let u = ctx.user.clone().ok_or_else(AppError::unauthenticated)?;
+    Ok(Json(json!({ "user": *u, "locale": ctx.tr.locale.code() })).into_response())
+}
+
+pub async fn orgs_list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Organisation);
+    let f = OrgFilter {
+        q: q.q.clone(),
+        kind: q.get("kind").and_then(OrgKind::parse),
+        region: q.get("region").and_then(|r| RegionCode::parse(r).ok()),
+        active: None,
+    };
+    Ok(Json(st.db.orgs_list(&scopes, &f, &q.sort(), q.page()).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgBody {
+    name: String,
+    kind: String,
+    region_code: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    phone: Option<String>,
+    /// Required on update: the version the client read.
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+impl OrgBody {
+    fn input(&self) -> AppResult<OrgInput> {
+        let region = RegionCode::parse(&self.region_code).map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
+        let kind = OrgKind::parse(&self.kind).ok_or(AppError::invalid("kind_invalid", "kind"))?;
+        let input = OrgInput {
+            region,
+            kind,
+            name: self.name.clone(),
+            address: self.address.clone(),
+            phone: self.phone.as_deref().and_then(opt),
+        };
+        input.validate()?;
+        Ok(input)
+    }
+}
+
+pub async fn org_create(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, bytes: Bytes) -> AppResult<Response> {
+    let b: OrgBody = body(&bytes)?;
+    let input = b.input()?;
+    ctx.require(Action::Create, Resource::Organisation, input.region.as_str(), None)?;
+    let o = st.db.org_create(&ctx.actor, &input).await?;
+    Ok((StatusCode::CREATED, Json(o)).into_response())
+}
+
+pub async fn org_get(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+    let o = st.db.org(parse_id(&id)?).await?;
+    ctx.require(Action::View, Resource::Organisation, &o.region_code, Some(o.id))?;
+    Ok(Json(o).into_response())
+}
+
+pub async fn org_update(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, bytes: Bytes) -> AppResult<Response> {
+    let o = st.db.org(parse_id(&id)?).await?;
+    ctx.require(Action::Update, Resource::Organisation, &o.region_code, Some(o.id))?;
+    let b: OrgBody = body(&bytes)?;
+    let version = b.version.ok_or(AppError::invalid("version_required", "version"))?;
+    let input = b.input()?;
+    ctx.require(Action::Update, Resource::Organisation, input.region.as_str(), Some(o.id))?;
+    Ok(Json(st.db.org_update(&ctx.actor, o.id, version, &input).await?).into_response())
+}
+
+pub async fn users_list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::User);
+    let f = UserFilter { q: q.q.clone(), ..Default::default() };
+    Ok(Json(st.db.users_list(&scopes, &f, &q.sort(), q.page()).await?).into_response())
+}
+
+pub async fn user_get(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+    let u = st.db.user(parse_id(&id)?).await?;
+    ctx.require(Action::View, Resource::User, &u.region_code, u.organisation_id)?;
+    Ok(Json(u).into_response())
+}
+
+pub async fn regions(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    match q.get("parent") {
+        Some(p) => {
+            let code = RegionCode::parse(p).map_err(|_| AppError::invalid("region_code_invalid", "parent"))?;
+            ctx.require(Action::View, Resource::Region, code.as_str(), None)?;
+            Ok(Json(st.db.region_children(Some(&code)).await?).into_response())
+        }
+        None => {
+            let scopes = ctx.scopes(Action::View, Resource::Region);
+            Ok(Json(st.db.regions_list(&scopes, &q.q, &q.sort(), q.page()).await?).into_response())
+        }
+    }
+}
+
+pub async fn audit(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::AuditLog);
+    Ok(Json(st.db.audit_list(&scopes, &filter_of(&q), &q.sort(), q.page()).await?).into_response())
+}
+
+pub async fn audit_verify(State(st): State<AppState>) -> AppResult<Response> {
+    Ok(Json(st.db.audit_verify().await?).into_response())
+}
+
+pub async fn access_log(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::AccessLog);
+    Ok(Json(st.db.access_list(&scopes, &filter_of(&q), &q.sort(), q.page()).await?).into_response())
+}
+
+/// The OpenAPI 3.1 document, generated from the route table so it cannot drift from it.
+pub async fn openapi() -> Response {
+    let specs = crate::routes::api_specs();
+    let mut paths = serde_json::Map::new();
+    for s in specs.iter().filter(|s| s.api) {
+        let entry = paths.entry(s.path.to_string()).or_insert_with(|| json!({}));
+        let params: Vec<serde_json::Value> = s
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut op = json!({
+            "summary": s.summary,
+            "x-permission": format!("{}:{}", s.action, s.resource),
+            "parameters": params,
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "401": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"},
+                "409": {"$ref": "#/components/responses/Error"},
+                "422": {"$ref": "#/components/responses/Error"}
+            }
+        });
+        if matches!(s.method.as_str(), "POST" | "PUT") {
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
+        }
+        entry[s.method.as_str().to_lowercase()] = op;
+    }
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Jiuzhu API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Errors are {\"error\": {\"code\", \"message\", \"field\", \"request_id\"}}; the code is stable, the message is in the caller's language (Accept-Language or the jz_lang cookie)."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token created on the profile page (jz_…)."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "jz_session", "description": "Browser session; writes need the X-CSRF-Token header."}
+            },
+            "responses": {"Error": {"description": "A stable error code", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"error": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]}, "request_id": {"type": "string"}}}}}}}}}
+        }
+    }))
+    .into_response()
+}

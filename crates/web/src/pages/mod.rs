@@ -1,0 +1,90 @@
+//! Server-rendered pages, one module per area.
+
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod ops;
+pub mod orgs;
+pub mod profile;
+pub mod regions;
+pub mod users;
+
+use crate::error::{AppError, AppResult};
+use axum::http::StatusCode;
+use jiuzhu_storage::{Page, Sort};
+use std::collections::HashMap;
+
+/// Record ids in paths: anything that is not a positive integer is simply not found.
+pub fn parse_id(s: &str) -> AppResult<i64> {
+    s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(AppError::not_found)
+}
+
+/// Query strings arrive as text and are read leniently: a bad page number means page 1.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+    pub sort: Option<String>,
+    #[serde(flatten)]
+    pub rest: HashMap<String, String>,
+}
+
+impl ListQuery {
+    pub fn page(&self) -> Page {
+        Page::new(
+            self.page.as_deref().and_then(|p| p.parse().ok()),
+            self.per_page.as_deref().and_then(|p| p.parse().ok()),
+        )
+    }
+    pub fn sort(&self) -> Sort {
+        Sort::parse(self.sort.as_deref())
+    }
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.rest.get(k).map(String::as_str).filter(|v| !v.is_empty())
+    }
+    /// The parameters to keep in pager and sort links.
+    pub fn keep(&self, keys: &[&'static str]) -> Vec<(&'static str, String)> {
+        let mut out = vec![("q", self.q.clone()), ("sort", self.sort.clone().unwrap_or_default())];
+        for k in keys {
+            out.push((k, self.get(k).unwrap_or("").to_string()));
+        }
+        out
+    }
+}
+
+/// A form's error, shown beside its field (or above the form when `field` is empty).
+#[derive(Debug, Clone, Default)]
+pub struct FormError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FormError {
+    pub fn from(tr: &crate::i18n::Tr, e: &AppError) -> FormError {
+        FormError { field: e.field.unwrap_or(""), message: tr.error(e.code) }
+    }
+    pub fn is(&self, field: &str) -> bool {
+        !self.message.is_empty() && self.field == field
+    }
+    pub fn general(&self) -> bool {
+        !self.message.is_empty() && self.field.is_empty()
+    }
+}
+
+/// Errors a form shows in place rather than on an error page.
+pub fn is_form_error(e: &AppError) -> bool {
+    matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT)
+}
+
+/// Optional text fields: blank means absent.
+pub fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// The message for a `?ok=` flag after a redirect.
+pub fn flash(tr: &crate::i18n::Tr, q: &ListQuery) -> Option<String> {
+    q.get("ok").map(|k| tr.t(&format!("flash.{}", k.chars().filter(|c| c.is_ascii_lowercase() || *c == '_').collect::<String>())))
+}
