@@ -247,22 +247,49 @@ mod tests {
         let leader = user(Role::BureauLeader, "331102");
         let inside = rec("331102001000");
         let outside = rec("331121");
-        let t = |r| Target::Record { region: r, organisation_id: None };
-        assert_eq!(decide(&leader, Action::View, Resource::User, t(&inside)), Decision::Allow);
-        assert_eq!(decide(&leader, Action::View, Resource::User, t(&outside)), Decision::Deny);
-        assert_eq!(decide(&leader, Action::Manage, Resource::User, t(&inside)), Decision::Deny);
+        let t = |r| Target::Record {
+            region: r,
+            organisation_id: None,
+        };
+        assert_eq!(
+            decide(&leader, Action::View, Resource::User, t(&inside)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&leader, Action::View, Resource::User, t(&outside)),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(&leader, Action::Manage, Resource::User, t(&inside)),
+            Decision::Deny
+        );
     }
 
     #[test]
     fn the_admin_cannot_read_the_audit_log_and_the_auditor_can_change_nothing() {
         let admin = user(Role::SystemAdmin, "331100");
         let auditor = user(Role::Auditor, "331100");
-        assert_eq!(decide(&admin, Action::View, Resource::AuditLog, Target::Anywhere), Decision::Deny);
-        assert_eq!(decide(&auditor, Action::View, Resource::AuditLog, Target::Anywhere), Decision::Allow);
+        assert_eq!(
+            decide(&admin, Action::View, Resource::AuditLog, Target::Anywhere),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(&auditor, Action::View, Resource::AuditLog, Target::Anywhere),
+            Decision::Allow
+        );
         for r in Resource::ALL {
-            for a in [Action::Create, Action::Update, Action::Manage, Action::Reveal] {
+            for a in [
+                Action::Create,
+                Action::Update,
+                Action::Manage,
+                Action::Reveal,
+            ] {
                 if *r != Resource::Profile {
-                    assert_ne!(decide(&auditor, a, *r, Target::Anywhere), Decision::Allow, "{a} {r}");
+                    assert_ne!(
+                        decide(&auditor, a, *r, Target::Anywhere),
+                        Decision::Allow,
+                        "{a} {r}"
+                    );
                 }
             }
         }
@@ -271,8 +298,14 @@ mod tests {
     #[test]
     fn the_public_sees_public_pages_and_is_asked_to_log_in_elsewhere() {
         let anon = Principal::anonymous();
-        assert_eq!(decide(&anon, Action::View, Resource::PublicPage, Target::Anywhere), Decision::Allow);
-        assert_eq!(decide(&anon, Action::View, Resource::Dashboard, Target::Anywhere), Decision::NeedsLogin);
+        assert_eq!(
+            decide(&anon, Action::View, Resource::PublicPage, Target::Anywhere),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&anon, Action::View, Resource::Dashboard, Target::Anywhere),
+            Decision::NeedsLogin
+        );
     }
 
     #[test]
@@ -280,10 +313,22 @@ mod tests {
         let mut staff = user(Role::StationStaff, "331100");
         staff.grants[0].organisation_id = Some(7);
         let region = rec("331102");
-        let mine = Target::Record { region: &region, organisation_id: Some(7) };
-        let other = Target::Record { region: &region, organisation_id: Some(8) };
-        assert_eq!(decide(&staff, Action::View, Resource::Organisation, mine), Decision::Allow);
-        assert_eq!(decide(&staff, Action::View, Resource::Organisation, other), Decision::Deny);
+        let mine = Target::Record {
+            region: &region,
+            organisation_id: Some(7),
+        };
+        let other = Target::Record {
+            region: &region,
+            organisation_id: Some(8),
+        };
+        assert_eq!(
+            decide(&staff, Action::View, Resource::Organisation, mine),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&staff, Action::View, Resource::Organisation, other),
+            Decision::Deny
+        );
     }
 
     #[test]
@@ -291,12 +336,27 @@ mod tests {
         let p = Principal {
             user_id: Some(1),
             grants: vec![
-                Grant { role: Role::BureauLeader, scope: rec("331102"), organisation_id: None },
-                Grant { role: Role::BureauLeader, scope: rec("331100"), organisation_id: None },
-                Grant { role: Role::StationStaff, scope: rec("330100"), organisation_id: None },
+                Grant {
+                    role: Role::BureauLeader,
+                    scope: rec("331102"),
+                    organisation_id: None,
+                },
+                Grant {
+                    role: Role::BureauLeader,
+                    scope: rec("331100"),
+                    organisation_id: None,
+                },
+                Grant {
+                    role: Role::StationStaff,
+                    scope: rec("330100"),
+                    organisation_id: None,
+                },
             ],
         };
-        assert_eq!(p.scopes_for(Action::View, Resource::User), vec![rec("331100")]);
+        assert_eq!(
+            p.scopes_for(Action::View, Resource::User),
+            vec![rec("331100")]
+        );
         assert_eq!(p.scopes_for(Action::View, Resource::Region).len(), 2);
     }
 

@@ -210,7 +210,10 @@ mod tests {
         // the holiday 15–23, then Tue 24, Wed 25, Thu 26, Fri 27, Sat 28 (调休).
         let cal = WorkCalendar::national();
         assert_eq!(cal.add_working_days(d("2026-02-12"), 7), d("2026-02-28"));
-        assert_eq!(cal.working_days_between(d("2026-02-12"), d("2026-02-28")), 7);
+        assert_eq!(
+            cal.working_days_between(d("2026-02-12"), d("2026-02-28")),
+            7
+        );
     }
 
     #[test]
@@ -225,10 +228,8 @@ mod tests {
     #[test]
     fn a_local_holiday_applies_only_below_its_region() {
         let mut cals = Calendars::national_only();
-        cals.add_overlay(
-            "region = \"331127\"\n[holidays]\n\"2026-04-20\" = \"畲族三月三\"\n",
-        )
-        .unwrap();
+        cals.add_overlay("region = \"331127\"\n[holidays]\n\"2026-04-20\" = \"畲族三月三\"\n")
+            .unwrap();
         let jingning = RegionCode::parse("331127001000").unwrap();
         let lianduv = RegionCode::parse("331102").unwrap();
         assert!(!cals.for_region(&jingning).is_working_day(d("2026-04-20")));
@@ -238,7 +239,10 @@ mod tests {
     #[test]
     fn bad_files_are_refused() {
         assert!(WorkCalendar::parse("region = \"000000\"\nunknown = 1\n").is_err());
-        assert!(WorkCalendar::parse("region = \"000000\"\n[holidays]\n\"2026-02-30\" = \"x\"\n").is_err());
+        assert!(
+            WorkCalendar::parse("region = \"000000\"\n[holidays]\n\"2026-02-30\" = \"x\"\n")
+                .is_err()
+        );
         assert!(matches!(
             WorkCalendar::parse("region = \"000000\"\n[holidays]\n\"2026-03-02\" = \"x\"\n[workdays]\n\"2026-03-02\" = \"y\"\n"),
             Err(CalendarError::Conflict(_))

@@ -14,7 +14,9 @@ pub enum MoneyError {
 }
 
 /// An amount in fen (1 元 = 100 分). Arithmetic that could overflow is checked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Fen(pub i64);
 
@@ -54,7 +56,9 @@ impl Fen {
         let frac: i64 = if frac.is_empty() {
             0
         } else {
-            format!("{frac:0<2}").parse().map_err(|_| MoneyError::Invalid)?
+            format!("{frac:0<2}")
+                .parse()
+                .map_err(|_| MoneyError::Invalid)?
         };
         let fen = whole
             .checked_mul(100)

@@ -47,8 +47,14 @@ mod tests {
     #[test]
     fn rules() {
         assert_eq!(check("Short1!", "zhang"), Err(PasswordError::TooShort));
-        assert_eq!(check("alllowercaseletters", "zhang"), Err(PasswordError::TooSimple));
-        assert_eq!(check("Zhang-2026-abc", "zhang"), Err(PasswordError::ContainsUsername));
+        assert_eq!(
+            check("alllowercaseletters", "zhang"),
+            Err(PasswordError::TooSimple)
+        );
+        assert_eq!(
+            check("Zhang-2026-abc", "zhang"),
+            Err(PasswordError::ContainsUsername)
+        );
         assert_eq!(check("Lishui-rescue-2026", "zhang"), Ok(()));
         assert_eq!(check("救助管理站值班2026A", "zhang"), Ok(()));
     }

@@ -202,7 +202,10 @@ mod tests {
         // The worked example of GB 11643-1999 annex: 11010519491231002X.
         let id = ResidentId::parse("11010519491231002x").unwrap();
         assert_eq!(id.as_str(), "11010519491231002X");
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.region(), "110105");
     }
@@ -217,15 +220,31 @@ mod tests {
 
     #[test]
     fn impossible_birth_dates_and_regions_are_refused() {
-        let bad_date = ResidentId::from_parts("331102", NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(), 1)
-            .unwrap()
-            .as_str()
-            .replace("20000101", "20000230");
-        assert_eq!(ResidentId::parse(&bad_date).unwrap_err(), ResidentIdError::BirthDate);
-        assert_eq!(ResidentId::parse("091105194912310021"), Err(ResidentIdError::Region));
-        assert_eq!(ResidentId::parse("3311021990"), Err(ResidentIdError::Length));
-        assert_eq!(ResidentId::parse("33110219900101１２３4"), Err(ResidentIdError::Characters));
-        assert_eq!(ResidentId::parse("3311021990010112A4"), Err(ResidentIdError::Characters));
+        let bad_date =
+            ResidentId::from_parts("331102", NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(), 1)
+                .unwrap()
+                .as_str()
+                .replace("20000101", "20000230");
+        assert_eq!(
+            ResidentId::parse(&bad_date).unwrap_err(),
+            ResidentIdError::BirthDate
+        );
+        assert_eq!(
+            ResidentId::parse("091105194912310021"),
+            Err(ResidentIdError::Region)
+        );
+        assert_eq!(
+            ResidentId::parse("3311021990"),
+            Err(ResidentIdError::Length)
+        );
+        assert_eq!(
+            ResidentId::parse("33110219900101１２３4"),
+            Err(ResidentIdError::Characters)
+        );
+        assert_eq!(
+            ResidentId::parse("3311021990010112A4"),
+            Err(ResidentIdError::Characters)
+        );
     }
 
     #[test]
@@ -245,8 +264,14 @@ mod tests {
     #[test]
     fn age_counts_whole_years() {
         let birth = NaiveDate::from_ymd_opt(2010, 6, 15).unwrap();
-        assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()), 15);
-        assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()), 16);
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()),
+            15
+        );
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()),
+            16
+        );
     }
 
     fn arb_date() -> impl Strategy<Value = NaiveDate> {

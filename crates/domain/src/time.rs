@@ -10,7 +10,10 @@ pub fn shanghai() -> FixedOffset {
 /// Milliseconds since the epoch → `2026-11-23 14:05` in Shanghai time.
 pub fn display_millis(ms: i64) -> String {
     match Utc.timestamp_millis_opt(ms).single() {
-        Some(t) => t.with_timezone(&shanghai()).format("%Y-%m-%d %H:%M").to_string(),
+        Some(t) => t
+            .with_timezone(&shanghai())
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         None => String::new(),
     }
 }
@@ -29,7 +32,10 @@ mod tests {
     #[test]
     fn late_utc_evening_is_the_next_day_in_shanghai() {
         // 2026-11-23 17:30 UTC is 2026-11-24 01:30 in Shanghai.
-        let ms = Utc.with_ymd_and_hms(2026, 11, 23, 17, 30, 0).unwrap().timestamp_millis();
+        let ms = Utc
+            .with_ymd_and_hms(2026, 11, 23, 17, 30, 0)
+            .unwrap()
+            .timestamp_millis();
         assert_eq!(display_millis(ms), "2026-11-24 01:30");
         assert_eq!(local_date(ms), NaiveDate::from_ymd_opt(2026, 11, 24));
     }

@@ -71,8 +71,18 @@ pub struct AuditEntry {
 fn entry_hash(e: &AuditEntry, changes_json: &str) -> String {
     // A JSON array is an unambiguous encoding of the fields, unlike joining with a separator.
     let canonical = serde_json::json!([
-        e.seq, e.at, e.actor_user_id, e.actor_name, e.ip, e.request_id, e.action,
-        e.record_kind, e.record_id, e.region_code, changes_json, e.prev_hash
+        e.seq,
+        e.at,
+        e.actor_user_id,
+        e.actor_name,
+        e.ip,
+        e.request_id,
+        e.action,
+        e.record_kind,
+        e.record_id,
+        e.region_code,
+        changes_json,
+        e.prev_hash
     ]);
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
@@ -85,9 +95,10 @@ pub(crate) async fn append(
 ) -> Result<i64> {
     // Taking the head row's lock first serialises appenders on PostgreSQL; SQLite already
     // has a single writer. Same statement on both.
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
-        .fetch_one(&mut **tx)
-        .await?;
+    let head =
+        sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
+            .fetch_one(&mut **tx)
+            .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("last_hash")?;
     let changes_json = serde_json::to_string(&ev.changes).expect("changes serialise");
@@ -147,9 +158,14 @@ pub struct AuditFilter {
 /// The result of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ChainVerdict {
-    Intact { entries: i64 },
+    Intact {
+        entries: i64,
+    },
     /// The first row whose content or link does not match.
-    Broken { seq: i64, reason: &'static str },
+    Broken {
+        seq: i64,
+        reason: &'static str,
+    },
 }
 
 const AUDIT_COLS: &str = "seq, at, actor_user_id, actor_name, ip, request_id, action, record_kind, record_id, region_code, changes, prev_hash, hash";
@@ -211,13 +227,24 @@ impl Db {
             q.push(" AND at < ").bind_i64(t);
         }
         let sort = if sort.column.is_empty() {
-            Sort { column: "seq".into(), descending: true }
+            Sort {
+                column: "seq".into(),
+                descending: true,
+            }
         } else {
             sort.clone()
         };
-        fetch_paged(self.reader(), AUDIT_COLS, q, &sort, &["seq", "at", "action", "actor_name"], "seq", "seq", page, |r| {
-            audit_row(r).map(|(e, _)| e)
-        })
+        fetch_paged(
+            self.reader(),
+            AUDIT_COLS,
+            q,
+            &sort,
+            &["seq", "at", "action", "actor_name"],
+            "seq",
+            "seq",
+            page,
+            |r| audit_row(r).map(|(e, _)| e),
+        )
         .await
     }
 
@@ -227,34 +254,50 @@ impl Db {
         let mut expected_seq = 1;
         let mut after = 0i64;
         loop {
-            let rows = sqlx::query(&format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000"))
-                .bind(after)
-                .fetch_all(self.reader())
-                .await?;
+            let rows = sqlx::query(&format!(
+                "SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000"
+            ))
+            .bind(after)
+            .fetch_all(self.reader())
+            .await?;
             if rows.is_empty() {
                 break;
             }
             for r in &rows {
                 let (e, changes_json) = audit_row(r)?;
                 if e.seq != expected_seq {
-                    return Ok(ChainVerdict::Broken { seq: expected_seq, reason: "missing_entry" });
+                    return Ok(ChainVerdict::Broken {
+                        seq: expected_seq,
+                        reason: "missing_entry",
+                    });
                 }
                 if e.prev_hash != prev {
-                    return Ok(ChainVerdict::Broken { seq: e.seq, reason: "link_mismatch" });
+                    return Ok(ChainVerdict::Broken {
+                        seq: e.seq,
+                        reason: "link_mismatch",
+                    });
                 }
                 if entry_hash(&e, &changes_json) != e.hash {
-                    return Ok(ChainVerdict::Broken { seq: e.seq, reason: "content_changed" });
+                    return Ok(ChainVerdict::Broken {
+                        seq: e.seq,
+                        reason: "content_changed",
+                    });
                 }
                 prev = e.hash;
                 after = e.seq;
                 expected_seq += 1;
             }
         }
-        let head = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(self.reader()).await?;
+        let head = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(self.reader())
+            .await?;
         let head_seq: i64 = head.try_get("seq")?;
         let head_hash: String = head.try_get("last_hash")?;
         if head_seq != after || head_hash != prev {
-            return Ok(ChainVerdict::Broken { seq: after + 1, reason: "tail_removed" });
+            return Ok(ChainVerdict::Broken {
+                seq: after + 1,
+                reason: "tail_removed",
+            });
         }
         Ok(ChainVerdict::Intact { entries: after })
     }
@@ -304,7 +347,10 @@ impl Db {
             q.push(" AND record_id = ").bind_text(id.clone());
         }
         let sort = if sort.column.is_empty() {
-            Sort { column: "at".into(), descending: true }
+            Sort {
+                column: "at".into(),
+                descending: true,
+            }
         } else {
             sort.clone()
         };

@@ -26,7 +26,12 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Keyring(active={}, ids={:?})", self.active, self.keys.keys().collect::<Vec<_>>())
+        write!(
+            f,
+            "Keyring(active={}, ids={:?})",
+            self.active,
+            self.keys.keys().collect::<Vec<_>>()
+        )
     }
 }
 
@@ -36,19 +41,36 @@ impl Keyring {
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut map = BTreeMap::new();
         for part in keys.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (id, key) = part.split_once(':').ok_or(StoreError::Crypto("key_format"))?;
-            let id: u8 = id.trim().parse().map_err(|_| StoreError::Crypto("key_id"))?;
-            let raw = Zeroizing::new(b64.decode(key.trim()).map_err(|_| StoreError::Crypto("key_base64"))?);
+            let (id, key) = part
+                .split_once(':')
+                .ok_or(StoreError::Crypto("key_format"))?;
+            let id: u8 = id
+                .trim()
+                .parse()
+                .map_err(|_| StoreError::Crypto("key_id"))?;
+            let raw = Zeroizing::new(
+                b64.decode(key.trim())
+                    .map_err(|_| StoreError::Crypto("key_base64"))?,
+            );
             if raw.len() != 32 {
                 return Err(StoreError::Crypto("key_length"));
             }
-            map.insert(id, Aes256Gcm::new_from_slice(&raw).map_err(|_| StoreError::Crypto("key_length"))?);
+            map.insert(
+                id,
+                Aes256Gcm::new_from_slice(&raw).map_err(|_| StoreError::Crypto("key_length"))?,
+            );
         }
         if !map.contains_key(&active) {
             return Err(StoreError::Crypto("active_key_missing"));
         }
-        let idx = Zeroizing::new(b64.decode(index_key.trim()).map_err(|_| StoreError::Crypto("index_key_base64"))?);
-        let index_key: [u8; 32] = idx.as_slice().try_into().map_err(|_| StoreError::Crypto("index_key_length"))?;
+        let idx = Zeroizing::new(
+            b64.decode(index_key.trim())
+                .map_err(|_| StoreError::Crypto("index_key_base64"))?,
+        );
+        let index_key: [u8; 32] = idx
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Crypto("index_key_length"))?;
         Ok(Keyring {
             keys: map,
             active,
@@ -59,7 +81,8 @@ impl Keyring {
     /// A throwaway keyring for tests.
     pub fn ephemeral() -> Keyring {
         let k = generate_key();
-        Keyring::from_config(&format!("1:{k}"), 1, &generate_key()).expect("generated keys are valid")
+        Keyring::from_config(&format!("1:{k}"), 1, &generate_key())
+            .expect("generated keys are valid")
     }
 
     pub fn active_id(&self) -> u8 {
@@ -73,7 +96,13 @@ impl Keyring {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let ct = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: aad.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: aad.as_bytes(),
+                },
+            )
             .expect("AES-GCM encryption does not fail for in-memory buffers");
         let mut out = Vec::with_capacity(2 + 12 + ct.len());
         out.push(FORMAT_V1);
@@ -87,9 +116,18 @@ impl Keyring {
         if blob.len() < 2 + 12 + 16 || blob[0] != FORMAT_V1 {
             return Err(StoreError::Crypto("ciphertext_format"));
         }
-        let cipher = self.keys.get(&blob[1]).ok_or(StoreError::Crypto("unknown_key_id"))?;
+        let cipher = self
+            .keys
+            .get(&blob[1])
+            .ok_or(StoreError::Crypto("unknown_key_id"))?;
         let plain = cipher
-            .decrypt(Nonce::from_slice(&blob[2..14]), Payload { msg: &blob[14..], aad: aad.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(&blob[2..14]),
+                Payload {
+                    msg: &blob[14..],
+                    aad: aad.as_bytes(),
+                },
+            )
             .map_err(|_| StoreError::Crypto("decrypt_failed"))?;
         String::from_utf8(plain).map_err(|_| StoreError::Crypto("not_utf8"))
     }
@@ -103,7 +141,8 @@ impl Keyring {
     /// field without storing the value. `kind` separates domains (an ID number and a
     /// phone number that happened to share digits hash differently).
     pub fn blind_index(&self, kind: &str, normalised: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.index_key.as_slice()).expect("any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.index_key.as_slice())
+            .expect("any key length");
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(normalised.as_bytes());
@@ -150,7 +189,11 @@ impl PasswordHasher {
     }
 
     fn argon(&self) -> argon2::Argon2<'static> {
-        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, self.params.clone())
+        argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            self.params.clone(),
+        )
     }
 
     pub fn hash(&self, password: &str) -> String {
@@ -167,7 +210,10 @@ impl PasswordHasher {
     pub fn verify(&self, password: &str, hash: &str) -> bool {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         match PasswordHash::new(hash) {
-            Ok(parsed) => self.argon().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => self
+                .argon()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         }
     }
@@ -189,7 +235,10 @@ mod tests {
     fn a_value_decrypts_only_in_its_own_column() {
         let k = Keyring::ephemeral();
         let blob = k.encrypt("users.resident_id", "331102199001011234");
-        assert_eq!(k.decrypt("users.resident_id", &blob).unwrap(), "331102199001011234");
+        assert_eq!(
+            k.decrypt("users.resident_id", &blob).unwrap(),
+            "331102199001011234"
+        );
         assert!(k.decrypt("users.phone", &blob).is_err());
         let mut tampered = blob.clone();
         *tampered.last_mut().unwrap() ^= 1;
@@ -217,6 +266,9 @@ mod tests {
         let (key, idx) = (generate_key(), generate_key());
         let k = Keyring::from_config(&format!("7:{key}"), 7, &idx).unwrap();
         let shown = format!("{k:?}");
-        assert!(!shown.contains(&key[..8]) && !shown.contains(&idx[..8]), "{shown}");
+        assert!(
+            !shown.contains(&key[..8]) && !shown.contains(&idx[..8]),
+            "{shown}"
+        );
     }
 }

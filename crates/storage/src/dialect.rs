@@ -78,7 +78,13 @@ pub(crate) fn migrator(backend: Backend) -> Migrator {
         migrations: Cow::Owned(
             list.iter()
                 .map(|(v, d, sql)| {
-                    Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false)
+                    Migration::new(
+                        *v,
+                        Cow::Borrowed(*d),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
                 })
                 .collect(),
         ),
@@ -97,8 +103,13 @@ pub(crate) async fn backup(db: &Db, dest: &std::path::Path) -> Result<()> {
     }
     match db.backend() {
         Backend::Sqlite => {
-            let path = dest.to_str().ok_or_else(|| StoreError::Config("backup_path".into()))?;
-            sqlx::query("VACUUM INTO $1").bind(path.to_string()).execute(db.reader()).await?;
+            let path = dest
+                .to_str()
+                .ok_or_else(|| StoreError::Config("backup_path".into()))?;
+            sqlx::query("VACUUM INTO $1")
+                .bind(path.to_string())
+                .execute(db.reader())
+                .await?;
             Ok(())
         }
         Backend::Postgres => {
@@ -127,18 +138,25 @@ pub async fn restore(url: &str, src: &std::path::Path) -> Result<()> {
             sqlx::any::install_default_drivers();
             let check_url = format!("sqlite://{}?mode=ro", src.display());
             let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&check_url).await?;
-            let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await?;
+            let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&mut conn)
+                .await?;
             if verdict != "ok" {
                 return Err(StoreError::Config(format!("backup_corrupt: {verdict}")));
             }
             drop(conn);
-            let target = sqlite_path(url).ok_or_else(|| StoreError::Config("database_url".into()))?;
+            let target =
+                sqlite_path(url).ok_or_else(|| StoreError::Config("database_url".into()))?;
             let tmp = target.with_extension("restoring");
-            tokio::fs::copy(src, &tmp).await.map_err(|e| StoreError::Config(e.to_string()))?;
+            tokio::fs::copy(src, &tmp)
+                .await
+                .map_err(|e| StoreError::Config(e.to_string()))?;
             for ext in ["db-wal", "db-shm"] {
                 let _ = tokio::fs::remove_file(target.with_extension(ext)).await;
             }
-            tokio::fs::rename(&tmp, &target).await.map_err(|e| StoreError::Config(e.to_string()))?;
+            tokio::fs::rename(&tmp, &target)
+                .await
+                .map_err(|e| StoreError::Config(e.to_string()))?;
             Ok(())
         }
         Backend::Postgres => {
@@ -152,7 +170,9 @@ pub async fn restore(url: &str, src: &std::path::Path) -> Result<()> {
             if status.success() {
                 Ok(())
             } else {
-                Err(StoreError::Config(format!("pg_restore exited with {status}")))
+                Err(StoreError::Config(format!(
+                    "pg_restore exited with {status}"
+                )))
             }
         }
     }
@@ -160,7 +180,9 @@ pub async fn restore(url: &str, src: &std::path::Path) -> Result<()> {
 
 /// The file behind a `sqlite://` URL.
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty()).then(|| std::path::PathBuf::from(path))
 }

@@ -28,9 +28,10 @@ impl StoreError {
             StoreError::Conflict { .. } => "conflict",
             StoreError::Duplicate(_) => "duplicate",
             StoreError::Invalid(code) => code,
-            StoreError::Crypto(_) | StoreError::Config(_) | StoreError::Migration(_) | StoreError::Database(_) => {
-                "internal"
-            }
+            StoreError::Crypto(_)
+            | StoreError::Config(_)
+            | StoreError::Migration(_)
+            | StoreError::Database(_) => "internal",
         }
     }
 

@@ -67,7 +67,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,13 +86,19 @@ impl Db {
                 let read = AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect({ let f = after_connect.clone(); move |c, m| f(c, m) })
+                    .after_connect({
+                        let f = after_connect.clone();
+                        move |c, m| f(c, m)
+                    })
                     .connect_with(opts.clone())
                     .await?;
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(60))
-                    .after_connect({ let f = after_connect.clone(); move |c, m| f(c, m) })
+                    .after_connect({
+                        let f = after_connect.clone();
+                        move |c, m| f(c, m)
+                    })
                     .connect_with(opts)
                     .await?;
                 (read, write)
@@ -99,7 +107,10 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect({ let f = after_connect.clone(); move |c, m| f(c, m) })
+                    .after_connect({
+                        let f = after_connect.clone();
+                        move |c, m| f(c, m)
+                    })
                     .connect_with(opts)
                     .await?;
                 (pool.clone(), pool)

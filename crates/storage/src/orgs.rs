@@ -80,7 +80,8 @@ impl OrgInput {
 pub fn valid_phone(p: &str) -> bool {
     let digits: String = p.chars().filter(|c| *c != '-' && *c != ' ').collect();
     digits.chars().all(|c| c.is_ascii_digit())
-        && ((digits.len() == 11 && digits.starts_with('1')) || (digits.starts_with('0') && (10..=12).contains(&digits.len())))
+        && ((digits.len() == 11 && digits.starts_with('1'))
+            || (digits.starts_with('0') && (10..=12).contains(&digits.len())))
 }
 
 const ORG_COLS: &str = "id, region_code, kind, name, address, phone_enc, active, version";
@@ -120,45 +121,61 @@ impl Db {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| map_org_err(e))?;
-        audit::append(&mut tx, actor, Event {
-            action: "organisation.create",
-            record_kind: "organisation",
-            record_id: id.to_string(),
-            region: &input.region,
-            changes: vec![
-                Change::new("name", None::<String>, Some(input.name.trim())),
-                Change::new("kind", None::<String>, Some(input.kind.as_str())),
-                Change::new("region_code", None::<String>, Some(&input.region)),
-                Change::sensitive("phone", false, input.phone.is_some()),
-            ],
-        })
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "organisation.create",
+                record_kind: "organisation",
+                record_id: id.to_string(),
+                region: &input.region,
+                changes: vec![
+                    Change::new("name", None::<String>, Some(input.name.trim())),
+                    Change::new("kind", None::<String>, Some(input.kind.as_str())),
+                    Change::new("region_code", None::<String>, Some(&input.region)),
+                    Change::sensitive("phone", false, input.phone.is_some()),
+                ],
+            },
+        )
         .await?;
         tx.commit().await?;
         self.org(id).await
     }
 
     pub async fn org(&self, id: i64) -> Result<Organisation> {
-        let row = sqlx::query(&format!("SELECT {ORG_COLS} FROM organisations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {ORG_COLS} FROM organisations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         Ok(self.org_row(&row)?)
     }
 
     /// Saves an edit made to version `expected_version`. If anyone saved in between, the
     /// edit is refused with `Conflict` and nothing is written.
-    pub async fn org_update(&self, actor: &Actor, id: i64, expected_version: i64, input: &OrgInput) -> Result<Organisation> {
+    pub async fn org_update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        input: &OrgInput,
+    ) -> Result<Organisation> {
         input.validate()?;
         let mut tx = self.begin().await?;
-        let before = sqlx::query(&format!("SELECT {ORG_COLS} FROM organisations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let before = sqlx::query(&format!(
+            "SELECT {ORG_COLS} FROM organisations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let before = self.org_row(&before)?;
         if before.version != expected_version {
-            return Err(StoreError::Conflict { current: before.version });
+            return Err(StoreError::Conflict {
+                current: before.version,
+            });
         }
         let done = sqlx::query(
             "UPDATE organisations SET region_code = $1, kind = $2, name = $3, address = $4, phone_enc = $5, \
@@ -176,36 +193,63 @@ impl Db {
         .await
         .map_err(|e| map_org_err(e))?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict { current: before.version });
+            return Err(StoreError::Conflict {
+                current: before.version,
+            });
         }
         let mut changes = Vec::new();
         diff(&mut changes, "name", &before.name, input.name.trim());
         diff(&mut changes, "kind", &before.kind, input.kind.as_str());
-        diff(&mut changes, "region_code", &before.region_code, input.region.as_str());
-        diff(&mut changes, "address", &before.address, input.address.trim());
+        diff(
+            &mut changes,
+            "region_code",
+            &before.region_code,
+            input.region.as_str(),
+        );
+        diff(
+            &mut changes,
+            "address",
+            &before.address,
+            input.address.trim(),
+        );
         let new_masked = input.phone.as_deref().map(jiuzhu_domain::mask::phone);
         if before.phone_masked != new_masked {
-            changes.push(Change::sensitive("phone", before.phone_masked.is_some(), input.phone.is_some()));
+            changes.push(Change::sensitive(
+                "phone",
+                before.phone_masked.is_some(),
+                input.phone.is_some(),
+            ));
         }
-        audit::append(&mut tx, actor, Event {
-            action: "organisation.update",
-            record_kind: "organisation",
-            record_id: id.to_string(),
-            region: &input.region,
-            changes,
-        })
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "organisation.update",
+                record_kind: "organisation",
+                record_id: id.to_string(),
+                region: &input.region,
+                changes,
+            },
+        )
         .await?;
         tx.commit().await?;
         self.org(id).await
     }
 
-    pub async fn org_set_active(&self, actor: &Actor, id: i64, expected_version: i64, active: bool) -> Result<Organisation> {
+    pub async fn org_set_active(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        active: bool,
+    ) -> Result<Organisation> {
         let mut tx = self.begin().await?;
-        let region: String = sqlx::query_scalar("SELECT region_code FROM organisations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let region: String =
+            sqlx::query_scalar("SELECT region_code FROM organisations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         let done = sqlx::query("UPDATE organisations SET active = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4")
             .bind(active as i64)
             .bind(now_ms())
@@ -214,17 +258,30 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            let current: i64 = sqlx::query_scalar("SELECT version FROM organisations WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+            let current: i64 =
+                sqlx::query_scalar("SELECT version FROM organisations WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             return Err(StoreError::Conflict { current });
         }
-        let region = RegionCode::try_from(region).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event {
-            action: if active { "organisation.enable" } else { "organisation.disable" },
-            record_kind: "organisation",
-            record_id: id.to_string(),
-            region: &region,
-            changes: vec![Change::new("active", Some(!active), Some(active))],
-        })
+        let region =
+            RegionCode::try_from(region).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: if active {
+                    "organisation.enable"
+                } else {
+                    "organisation.disable"
+                },
+                record_kind: "organisation",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("active", Some(!active), Some(active))],
+            },
+        )
         .await?;
         tx.commit().await?;
         self.org(id).await
@@ -239,12 +296,28 @@ impl Db {
             .ok_or(StoreError::NotFound)?;
         let region: String = row.try_get("region_code")?;
         let blob: Option<Vec<u8>> = row.try_get("phone_enc")?;
-        let region = RegionCode::try_from(region).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        self.log_access(actor, "organisation", &id.to_string(), "phone", &region, "reveal").await?;
-        blob.map(|b| self.keys().decrypt("organisations.phone", &b)).transpose()
+        let region =
+            RegionCode::try_from(region).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        self.log_access(
+            actor,
+            "organisation",
+            &id.to_string(),
+            "phone",
+            &region,
+            "reveal",
+        )
+        .await?;
+        blob.map(|b| self.keys().decrypt("organisations.phone", &b))
+            .transpose()
     }
 
-    pub async fn orgs_list(&self, scopes: &[RegionCode], f: &OrgFilter, sort: &Sort, page: Page) -> Result<Paged<Organisation>> {
+    pub async fn orgs_list(
+        &self,
+        scopes: &[RegionCode],
+        f: &OrgFilter,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<Paged<Organisation>> {
         let mut q = Sql::new("FROM organisations WHERE 1 = 1");
         q.scope("region_code", scopes);
         q.keyword(&["name", "address"], &f.q);
@@ -257,7 +330,18 @@ impl Db {
         if let Some(a) = f.active {
             q.push(" AND active = ").bind_i64(a as i64);
         }
-        fetch_paged(self.reader(), ORG_COLS, q, sort, &["name", "kind", "region_code", "id"], "region_code", "id", page, |r| self.org_row(r)).await
+        fetch_paged(
+            self.reader(),
+            ORG_COLS,
+            q,
+            sort,
+            &["name", "kind", "region_code", "id"],
+            "region_code",
+            "id",
+            page,
+            |r| self.org_row(r),
+        )
+        .await
     }
 }
 

@@ -36,12 +36,16 @@ pub fn parse_region_file(text: &str) -> std::result::Result<Vec<RegionRow>, Stri
         let (code, name) = line
             .split_once(',')
             .ok_or_else(|| format!("line {}: expected code,name", i + 1))?;
-        let code = RegionCode::parse(code).map_err(|_| format!("line {}: bad region code {code}", i + 1))?;
+        let code = RegionCode::parse(code)
+            .map_err(|_| format!("line {}: bad region code {code}", i + 1))?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 {
             return Err(format!("line {}: bad name", i + 1));
         }
-        out.push(RegionRow { code, name: name.to_string() });
+        out.push(RegionRow {
+            code,
+            name: name.to_string(),
+        });
     }
     Ok(out)
 }
@@ -69,19 +73,21 @@ impl Db {
         for row in rows {
             let parent = row.code.parent().filter(|p| !p.is_nation());
             if let Some(p) = &parent {
-                let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM regions WHERE region_code = $1")
-                    .bind(p.to_string())
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let exists: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM regions WHERE region_code = $1")
+                        .bind(p.to_string())
+                        .fetch_one(&mut *tx)
+                        .await?;
                 if exists == 0 {
                     return Err(StoreError::Invalid("region_parent_missing"));
                 }
             }
             let now = now_ms();
-            let existing: Option<String> = sqlx::query_scalar("SELECT name FROM regions WHERE region_code = $1")
-                .bind(row.code.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT name FROM regions WHERE region_code = $1")
+                    .bind(row.code.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             match existing {
                 None => {
                     sqlx::query(
@@ -96,13 +102,17 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
                     inserted += 1;
-                    audit::append(&mut tx, actor, Event {
-                        action: "region.create",
-                        record_kind: "region",
-                        record_id: row.code.to_string(),
-                        region: &row.code,
-                        changes: vec![Change::new("name", None::<String>, Some(&row.name))],
-                    })
+                    audit::append(
+                        &mut tx,
+                        actor,
+                        Event {
+                            action: "region.create",
+                            record_kind: "region",
+                            record_id: row.code.to_string(),
+                            region: &row.code,
+                            changes: vec![Change::new("name", None::<String>, Some(&row.name))],
+                        },
+                    )
                     .await?;
                 }
                 Some(old) if old != row.name => {
@@ -112,13 +122,17 @@ impl Db {
                         .bind(row.code.to_string())
                         .execute(&mut *tx)
                         .await?;
-                    audit::append(&mut tx, actor, Event {
-                        action: "region.rename",
-                        record_kind: "region",
-                        record_id: row.code.to_string(),
-                        region: &row.code,
-                        changes: vec![Change::new("name", Some(old), Some(&row.name))],
-                    })
+                    audit::append(
+                        &mut tx,
+                        actor,
+                        Event {
+                            action: "region.rename",
+                            record_kind: "region",
+                            record_id: row.code.to_string(),
+                            region: &row.code,
+                            changes: vec![Change::new("name", Some(old), Some(&row.name))],
+                        },
+                    )
                     .await?;
                 }
                 Some(_) => {}
@@ -153,10 +167,19 @@ impl Db {
             .fetch_all(self.reader())
             .await?,
         };
-        Ok(rows.iter().map(region_row).collect::<std::result::Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(region_row)
+            .collect::<std::result::Result<_, _>>()?)
     }
 
-    pub async fn regions_list(&self, scopes: &[RegionCode], q: &str, sort: &Sort, page: Page) -> Result<Paged<Region>> {
+    pub async fn regions_list(
+        &self,
+        scopes: &[RegionCode],
+        q: &str,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<Paged<Region>> {
         let mut s = Sql::new("FROM regions WHERE 1 = 1");
         s.scope("region_code", scopes);
         s.keyword(&["name", "region_code"], q);
@@ -176,9 +199,11 @@ impl Db {
 
     /// Names for a set of codes (for showing a jurisdiction next to a code).
     pub async fn region_name(&self, code: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM regions WHERE region_code = $1")
-            .bind(code.to_string())
-            .fetch_optional(self.reader())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT name FROM regions WHERE region_code = $1")
+                .bind(code.to_string())
+                .fetch_optional(self.reader())
+                .await?,
+        )
     }
 }

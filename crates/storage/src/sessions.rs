@@ -38,7 +38,14 @@ impl Default for SessionPolicy {
 
 impl Db {
     /// Starts a session; returns the cookie token (only its hash is stored).
-    pub async fn session_create(&self, user_id: i64, region: &str, ip: &str, ua: &str, policy: SessionPolicy) -> Result<(String, Session)> {
+    pub async fn session_create(
+        &self,
+        user_id: i64,
+        region: &str,
+        ip: &str,
+        ua: &str,
+        policy: SessionPolicy,
+    ) -> Result<(String, Session)> {
         let token = random_token();
         let now = now_ms();
         let s = Session {
@@ -106,29 +113,46 @@ impl Db {
     }
 
     /// Records a sign-in attempt and returns how many failures this IP had in `window_ms`.
-    pub async fn login_attempt(&self, username: &str, ip: &str, success: bool, window_ms: i64) -> Result<i64> {
+    pub async fn login_attempt(
+        &self,
+        username: &str,
+        ip: &str,
+        success: bool,
+        window_ms: i64,
+    ) -> Result<i64> {
         let now = now_ms();
-        sqlx::query("INSERT INTO login_attempts (username, ip, success, at) VALUES ($1, $2, $3, $4)")
-            .bind(username.chars().take(64).collect::<String>())
-            .bind(ip.to_string())
-            .bind(success as i64)
-            .bind(now)
-            .execute(&self.write)
-            .await?;
+        sqlx::query(
+            "INSERT INTO login_attempts (username, ip, success, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(username.chars().take(64).collect::<String>())
+        .bind(ip.to_string())
+        .bind(success as i64)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
         self.login_failures(ip, window_ms).await
     }
 
     pub async fn login_failures(&self, ip: &str, window_ms: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND success = 0 AND at >= $2")
-            .bind(ip.to_string())
-            .bind(now_ms() - window_ms)
-            .fetch_one(self.reader())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND success = 0 AND at >= $2",
+        )
+        .bind(ip.to_string())
+        .bind(now_ms() - window_ms)
+        .fetch_one(self.reader())
+        .await?)
     }
 
     /// Creates an API token for a machine client. Returns the token once; only its hash
     /// is kept. `scopes` narrows what the token may do below what its user may do.
-    pub async fn token_create(&self, actor: &Actor, user_id: i64, name: &str, scopes: &[TokenScope], expires_at: Option<i64>) -> Result<(String, ApiToken)> {
+    pub async fn token_create(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        scopes: &[TokenScope],
+        expires_at: Option<i64>,
+    ) -> Result<(String, ApiToken)> {
         let n = name.trim().chars().count();
         if n == 0 || n > 64 {
             return Err(StoreError::Invalid("name_required"));
@@ -138,7 +162,11 @@ impl Db {
         }
         let user = self.user(user_id).await?;
         let token = format!("jz_{}", random_token());
-        let scopes_text = scopes.iter().map(TokenScope::to_string).collect::<Vec<_>>().join(" ");
+        let scopes_text = scopes
+            .iter()
+            .map(TokenScope::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, region_code, name, token_hash, scopes, created_at, expires_at) \
@@ -153,17 +181,27 @@ impl Db {
         .bind(expires_at)
         .fetch_one(&mut *tx)
         .await?;
-        let region = RegionCode::try_from(user.region_code).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event {
-            action: "api_token.create",
-            record_kind: "api_token",
-            record_id: id.to_string(),
-            region: &region,
-            changes: vec![Change::new("scopes", None::<String>, Some(scopes_text))],
-        })
+        let region = RegionCode::try_from(user.region_code)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "api_token.create",
+                record_kind: "api_token",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("scopes", None::<String>, Some(scopes_text))],
+            },
+        )
         .await?;
         tx.commit().await?;
-        let t = self.tokens_of(user_id).await?.into_iter().find(|t| t.id == id).ok_or(StoreError::NotFound)?;
+        let t = self
+            .tokens_of(user_id)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or(StoreError::NotFound)?;
         Ok((token, t))
     }
 
@@ -194,7 +232,11 @@ impl Db {
             return Ok(None);
         }
         if t.last_used_at.is_none_or(|l| now - l > 60_000) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(t.id).execute(&self.write).await?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(t.id)
+                .execute(&self.write)
+                .await?;
         }
         Ok(Some(t))
     }
@@ -211,14 +253,19 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let region = RegionCode::try_from(user.region_code).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event {
-            action: "api_token.revoke",
-            record_kind: "api_token",
-            record_id: token_id.to_string(),
-            region: &region,
-            changes: vec![],
-        })
+        let region = RegionCode::try_from(user.region_code)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "api_token.revoke",
+                record_kind: "api_token",
+                record_id: token_id.to_string(),
+                region: &region,
+                changes: vec![],
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -262,7 +309,9 @@ pub struct ApiToken {
 
 impl ApiToken {
     pub fn allows(&self, action: Action, resource: Resource) -> bool {
-        self.scopes.iter().any(|s| s.action == action && s.resource == resource)
+        self.scopes
+            .iter()
+            .any(|s| s.action == action && s.resource == resource)
     }
 }
 
@@ -272,7 +321,10 @@ fn token_row(r: &sqlx::any::AnyRow) -> Result<ApiToken> {
         id: r.try_get("id")?,
         user_id: r.try_get("user_id")?,
         name: r.try_get("name")?,
-        scopes: scopes.split_whitespace().filter_map(TokenScope::parse).collect(),
+        scopes: scopes
+            .split_whitespace()
+            .filter_map(TokenScope::parse)
+            .collect(),
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         revoked_at: r.try_get("revoked_at")?,

@@ -90,7 +90,14 @@ impl Sql {
     }
 
     /// `ORDER BY` from a whitelisted column name, then `LIMIT/OFFSET`.
-    pub fn order_and_page(&mut self, sort: &Sort, allowed: &[&str], default: &str, key: &str, page: &Page) -> &mut Sql {
+    pub fn order_and_page(
+        &mut self,
+        sort: &Sort,
+        allowed: &[&str],
+        default: &str,
+        key: &str,
+        page: &Page,
+    ) -> &mut Sql {
         let col = allowed
             .iter()
             .find(|c| **c == sort.column)
@@ -136,7 +143,9 @@ impl Sql {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Which page of a list: 1-based, at most 200 rows.

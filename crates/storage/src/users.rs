@@ -64,7 +64,8 @@ pub fn valid_username(u: &str) -> bool {
     let len = u.len();
     (3..=32).contains(&len)
         && u.starts_with(|c: char| c.is_ascii_lowercase())
-        && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 fn validate_display_name(n: &str) -> Result<()> {
@@ -78,7 +79,8 @@ fn validate_display_name(n: &str) -> Result<()> {
     Ok(())
 }
 
-const USER_COLS: &str = "id, region_code, organisation_id, username, display_name, must_change_password, disabled, \
+const USER_COLS: &str =
+    "id, region_code, organisation_id, username, display_name, must_change_password, disabled, \
     resident_id_enc, phone_enc, locked_until, locale, version";
 
 const RID_AAD: &str = "users.resident_id";
@@ -119,8 +121,13 @@ impl Db {
                 .iter()
                 .filter_map(|r| {
                     let role = Role::parse(&r.try_get::<String, _>("role").ok()?)?;
-                    let scope = RegionCode::try_from(r.try_get::<String, _>("region_code").ok()?).ok()?;
-                    Some(Grant { role, scope, organisation_id: r.try_get("organisation_id").ok()? })
+                    let scope =
+                        RegionCode::try_from(r.try_get::<String, _>("region_code").ok()?).ok()?;
+                    Some(Grant {
+                        role,
+                        scope,
+                        organisation_id: r.try_get("organisation_id").ok()?,
+                    })
                 })
                 .collect();
         }
@@ -164,18 +171,22 @@ impl Db {
             }
             StoreError::on_unique(e, "username")
         })?;
-        audit::append(&mut tx, actor, Event {
-            action: "user.create",
-            record_kind: "user",
-            record_id: id.to_string(),
-            region: &u.region,
-            changes: vec![
-                Change::new("username", None::<String>, Some(&u.username)),
-                Change::new("display_name", None::<String>, Some(u.display_name.trim())),
-                Change::sensitive("resident_id", false, u.resident_id.is_some()),
-                Change::sensitive("phone", false, u.phone.is_some()),
-            ],
-        })
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "user.create",
+                record_kind: "user",
+                record_id: id.to_string(),
+                region: &u.region,
+                changes: vec![
+                    Change::new("username", None::<String>, Some(&u.username)),
+                    Change::new("display_name", None::<String>, Some(u.display_name.trim())),
+                    Change::sensitive("resident_id", false, u.resident_id.is_some()),
+                    Change::sensitive("phone", false, u.phone.is_some()),
+                ],
+            },
+        )
         .await?;
         tx.commit().await?;
         self.user(id).await
@@ -194,10 +205,12 @@ impl Db {
 
     /// The account and its password hash, for signing in.
     pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
-        let Some(row) = sqlx::query(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE username = $1"))
-            .bind(username.to_string())
-            .fetch_optional(self.reader())
-            .await?
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {USER_COLS}, password_hash FROM users WHERE username = $1"
+        ))
+        .bind(username.to_string())
+        .fetch_optional(self.reader())
+        .await?
         else {
             return Ok(None);
         };
@@ -208,22 +221,41 @@ impl Db {
     }
 
     /// Exact look-up by identity number through the keyed hash index: no decryption scan.
-    pub async fn users_by_resident_id(&self, scopes: &[RegionCode], id: &ResidentId) -> Result<Vec<User>> {
-        let mut q = Sql::new(&format!("SELECT {USER_COLS} FROM users WHERE resident_id_idx = "));
+    pub async fn users_by_resident_id(
+        &self,
+        scopes: &[RegionCode],
+        id: &ResidentId,
+    ) -> Result<Vec<User>> {
+        let mut q = Sql::new(&format!(
+            "SELECT {USER_COLS} FROM users WHERE resident_id_idx = "
+        ));
         q.bind_text(self.keys().blind_index("resident_id", id.as_str()));
         q.scope("region_code", scopes);
-        let rows = sqlx::query_with(q.text(), q.args()).fetch_all(self.reader()).await?;
-        let mut users = rows.iter().map(|r| self.user_row(r)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let rows = sqlx::query_with(q.text(), q.args())
+            .fetch_all(self.reader())
+            .await?;
+        let mut users = rows
+            .iter()
+            .map(|r| self.user_row(r))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         self.load_grants(&mut users).await?;
         Ok(users)
     }
 
-    pub async fn users_list(&self, scopes: &[RegionCode], f: &UserFilter, sort: &Sort, page: Page) -> Result<Paged<User>> {
+    pub async fn users_list(
+        &self,
+        scopes: &[RegionCode],
+        f: &UserFilter,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<Paged<User>> {
         let mut q = Sql::new("FROM users WHERE 1 = 1");
         q.scope("region_code", scopes);
         q.keyword(&["username", "display_name"], &f.q);
         if let Some(r) = &f.role {
-            q.push(" AND id IN (SELECT user_id FROM user_grants WHERE role = ").bind_text(r.as_str()).push(")");
+            q.push(" AND id IN (SELECT user_id FROM user_grants WHERE role = ")
+                .bind_text(r.as_str())
+                .push(")");
         }
         if let Some(d) = f.disabled {
             q.push(" AND disabled = ").bind_i64(d as i64);
@@ -247,7 +279,13 @@ impl Db {
         Ok(page)
     }
 
-    pub async fn user_update(&self, actor: &Actor, id: i64, expected_version: i64, e: &UserEdit) -> Result<User> {
+    pub async fn user_update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        e: &UserEdit,
+    ) -> Result<User> {
         validate_display_name(&e.display_name)?;
         if let Some(p) = &e.phone {
             if !valid_phone(p) {
@@ -275,29 +313,67 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            let current: i64 = sqlx::query_scalar("SELECT version FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+            let current: i64 = sqlx::query_scalar("SELECT version FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             return Err(StoreError::Conflict { current });
         }
         let mut changes = Vec::new();
-        diff(&mut changes, "display_name", &before.display_name, e.display_name.trim());
+        diff(
+            &mut changes,
+            "display_name",
+            &before.display_name,
+            e.display_name.trim(),
+        );
         diff(&mut changes, "locale", &before.locale, &e.locale);
         if before.organisation_id != e.organisation_id {
-            changes.push(Change::new("organisation_id", before.organisation_id, e.organisation_id));
+            changes.push(Change::new(
+                "organisation_id",
+                before.organisation_id,
+                e.organisation_id,
+            ));
         }
         if before.resident_id_masked != e.resident_id.as_ref().map(|r| r.masked()) {
-            changes.push(Change::sensitive("resident_id", before.resident_id_masked.is_some(), e.resident_id.is_some()));
+            changes.push(Change::sensitive(
+                "resident_id",
+                before.resident_id_masked.is_some(),
+                e.resident_id.is_some(),
+            ));
         }
         if before.phone_masked != e.phone.as_deref().map(jiuzhu_domain::mask::phone) {
-            changes.push(Change::sensitive("phone", before.phone_masked.is_some(), e.phone.is_some()));
+            changes.push(Change::sensitive(
+                "phone",
+                before.phone_masked.is_some(),
+                e.phone.is_some(),
+            ));
         }
-        let region = RegionCode::try_from(before.region_code.clone()).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event { action: "user.update", record_kind: "user", record_id: id.to_string(), region: &region, changes }).await?;
+        let region = RegionCode::try_from(before.region_code.clone())
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "user.update",
+                record_kind: "user",
+                record_id: id.to_string(),
+                region: &region,
+                changes,
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.user(id).await
     }
 
     /// Sets a new password hash. `must_change` is true when an administrator resets it.
-    pub async fn user_set_password(&self, actor: &Actor, id: i64, hash: &str, must_change: bool) -> Result<()> {
+    pub async fn user_set_password(
+        &self,
+        actor: &Actor,
+        id: i64,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
         let u = self.user(id).await?;
         let mut tx = self.begin().await?;
         sqlx::query(
@@ -311,15 +387,27 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         // A new password ends every other session of the account.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-        let region = RegionCode::try_from(u.region_code).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event {
-            action: if must_change { "user.password_reset" } else { "user.password_change" },
-            record_kind: "user",
-            record_id: id.to_string(),
-            region: &region,
-            changes: vec![Change::sensitive("password", true, true)],
-        })
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let region = RegionCode::try_from(u.region_code)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: if must_change {
+                    "user.password_reset"
+                } else {
+                    "user.password_change"
+                },
+                record_kind: "user",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::sensitive("password", true, true)],
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -328,28 +416,44 @@ impl Db {
     pub async fn user_set_disabled(&self, actor: &Actor, id: i64, disabled: bool) -> Result<()> {
         let u = self.user(id).await?;
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET disabled = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-            .bind(disabled as i64)
+        sqlx::query(
+            "UPDATE users SET disabled = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+        )
+        .bind(disabled as i64)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
             .bind(now_ms())
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
         }
-        let region = RegionCode::try_from(u.region_code).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event {
-            action: if disabled { "user.disable" } else { "user.enable" },
-            record_kind: "user",
-            record_id: id.to_string(),
-            region: &region,
-            changes: vec![Change::new("disabled", Some(u.disabled), Some(disabled))],
-        })
+        let region = RegionCode::try_from(u.region_code)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: if disabled {
+                    "user.disable"
+                } else {
+                    "user.enable"
+                },
+                record_kind: "user",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("disabled", Some(u.disabled), Some(disabled))],
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -377,58 +481,100 @@ impl Db {
                 }
                 StoreError::on_unique(e, "grant")
             })?;
-        let region = RegionCode::try_from(u.region_code).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event {
-            action: "user.grant",
-            record_kind: "user",
-            record_id: id.to_string(),
-            region: &region,
-            changes: vec![Change::new("grant", None::<String>, Some(format!("{}@{}", grant.role, grant.scope)))],
-        })
+        let region = RegionCode::try_from(u.region_code)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "user.grant",
+                record_kind: "user",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new(
+                    "grant",
+                    None::<String>,
+                    Some(format!("{}@{}", grant.role, grant.scope)),
+                )],
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn user_revoke(&self, actor: &Actor, id: i64, role: Role, scope: &RegionCode) -> Result<()> {
+    pub async fn user_revoke(
+        &self,
+        actor: &Actor,
+        id: i64,
+        role: Role,
+        scope: &RegionCode,
+    ) -> Result<()> {
         let u = self.user(id).await?;
         let mut tx = self.begin().await?;
-        let done = sqlx::query("DELETE FROM user_grants WHERE user_id = $1 AND role = $2 AND region_code = $3")
-            .bind(id)
-            .bind(role.as_str())
-            .bind(scope.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM user_grants WHERE user_id = $1 AND role = $2 AND region_code = $3",
+        )
+        .bind(id)
+        .bind(role.as_str())
+        .bind(scope.to_string())
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let region = RegionCode::try_from(u.region_code).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-        audit::append(&mut tx, actor, Event {
-            action: "user.revoke",
-            record_kind: "user",
-            record_id: id.to_string(),
-            region: &region,
-            changes: vec![Change::new("grant", Some(format!("{role}@{scope}")), None::<String>)],
-        })
+        let region = RegionCode::try_from(u.region_code)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "user.revoke",
+                record_kind: "user",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new(
+                    "grant",
+                    Some(format!("{role}@{scope}")),
+                    None::<String>,
+                )],
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The full identity number and phone; the caller checked `Reveal`, and this logs it.
-    pub async fn user_reveal(&self, actor: &Actor, id: i64) -> Result<(Option<String>, Option<String>)> {
-        let row = sqlx::query("SELECT region_code, resident_id_enc, phone_enc FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let region = RegionCode::try_from(row.try_get::<String, _>("region_code")?).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+    pub async fn user_reveal(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(Option<String>, Option<String>)> {
+        let row =
+            sqlx::query("SELECT region_code, resident_id_enc, phone_enc FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let region = RegionCode::try_from(row.try_get::<String, _>("region_code")?)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
         let rid: Option<Vec<u8>> = row.try_get("resident_id_enc")?;
         let phone: Option<Vec<u8>> = row.try_get("phone_enc")?;
-        self.log_access(actor, "user", &id.to_string(), "resident_id,phone", &region, "reveal").await?;
+        self.log_access(
+            actor,
+            "user",
+            &id.to_string(),
+            "resident_id,phone",
+            &region,
+            "reveal",
+        )
+        .await?;
         Ok((
             rid.map(|b| self.keys().decrypt(RID_AAD, &b)).transpose()?,
-            phone.map(|b| self.keys().decrypt(PHONE_AAD, &b)).transpose()?,
+            phone
+                .map(|b| self.keys().decrypt(PHONE_AAD, &b))
+                .transpose()?,
         ))
     }
 
@@ -438,17 +584,32 @@ impl Db {
         let active = self.keys().active_id();
         let mut n = 0u64;
         for (table, key, cols) in [
-            ("users", "id", &[("resident_id_enc", RID_AAD), ("phone_enc", PHONE_AAD)][..]),
-            ("organisations", "id", &[("phone_enc", "organisations.phone")][..]),
+            (
+                "users",
+                "id",
+                &[("resident_id_enc", RID_AAD), ("phone_enc", PHONE_AAD)][..],
+            ),
+            (
+                "organisations",
+                "id",
+                &[("phone_enc", "organisations.phone")][..],
+            ),
         ] {
             for (col, aad) in cols {
                 loop {
-                    let rows = sqlx::query(&format!("SELECT {key}, {col} FROM {table} WHERE {col} IS NOT NULL ORDER BY {key}"))
-                        .fetch_all(self.reader())
-                        .await?;
+                    let rows = sqlx::query(&format!(
+                        "SELECT {key}, {col} FROM {table} WHERE {col} IS NOT NULL ORDER BY {key}"
+                    ))
+                    .fetch_all(self.reader())
+                    .await?;
                     let stale: Vec<(i64, Vec<u8>)> = rows
                         .iter()
-                        .filter_map(|r| Some((r.try_get::<i64, _>(key).ok()?, r.try_get::<Vec<u8>, _>(*col).ok()?)))
+                        .filter_map(|r| {
+                            Some((
+                                r.try_get::<i64, _>(key).ok()?,
+                                r.try_get::<Vec<u8>, _>(*col).ok()?,
+                            ))
+                        })
                         .filter(|(_, b)| crate::Keyring::key_id_of(b) != Some(active))
                         .take(500)
                         .collect();
@@ -465,13 +626,17 @@ impl Db {
                             .await?;
                         n += 1;
                     }
-                    audit::append(&mut tx, actor, Event {
-                        action: "crypto.rotate",
-                        record_kind: table,
-                        record_id: col.to_string(),
-                        region: &RegionCode::nation(),
-                        changes: vec![Change::new("rows", None::<String>, Some(stale.len()))],
-                    })
+                    audit::append(
+                        &mut tx,
+                        actor,
+                        Event {
+                            action: "crypto.rotate",
+                            record_kind: table,
+                            record_id: col.to_string(),
+                            region: &RegionCode::nation(),
+                            changes: vec![Change::new("rows", None::<String>, Some(stale.len()))],
+                        },
+                    )
                     .await?;
                     tx.commit().await?;
                 }
@@ -494,15 +659,27 @@ impl Db {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            let region: String = sqlx::query_scalar("SELECT region_code FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-            let region = RegionCode::try_from(region).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
-            audit::append(&mut tx, &Actor::system("login"), Event {
-                action: "user.lock",
-                record_kind: "user",
-                record_id: id.to_string(),
-                region: &region,
-                changes: vec![Change::new("locked_until", None::<String>, Some(lock_until))],
-            })
+            let region: String = sqlx::query_scalar("SELECT region_code FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let region = RegionCode::try_from(region)
+                .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+            audit::append(
+                &mut tx,
+                &Actor::system("login"),
+                Event {
+                    action: "user.lock",
+                    record_kind: "user",
+                    record_id: id.to_string(),
+                    region: &region,
+                    changes: vec![Change::new(
+                        "locked_until",
+                        None::<String>,
+                        Some(lock_until),
+                    )],
+                },
+            )
             .await?;
         }
         tx.commit().await?;

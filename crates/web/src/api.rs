@@ -30,7 +30,11 @@ pub async fn me(Extension(ctx): Extension<Ctx>) -> AppResult<Response> {
     Ok(Json(json!({ "user": *u, "locale": ctx.tr.locale.code() })).into_response())
 }
 
-pub async fn orgs_list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn orgs_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::Organisation);
     let f = OrgFilter {
         q: q.q.clone(),
@@ -58,7 +62,8 @@ pub struct OrgBody {
 
 impl OrgBody {
     fn input(&self) -> AppResult<OrgInput> {
-        let region = RegionCode::parse(&self.region_code).map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
+        let region = RegionCode::parse(&self.region_code)
+            .map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
         let kind = OrgKind::parse(&self.kind).ok_or(AppError::invalid("kind_invalid", "kind"))?;
         let input = OrgInput {
             region,
@@ -72,68 +77,147 @@ impl OrgBody {
     }
 }
 
-pub async fn org_create(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, bytes: Bytes) -> AppResult<Response> {
+pub async fn org_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    bytes: Bytes,
+) -> AppResult<Response> {
     let b: OrgBody = body(&bytes)?;
     let input = b.input()?;
-    ctx.require(Action::Create, Resource::Organisation, input.region.as_str(), None)?;
+    ctx.require(
+        Action::Create,
+        Resource::Organisation,
+        input.region.as_str(),
+        None,
+    )?;
     let o = st.db.org_create(&ctx.actor, &input).await?;
     Ok((StatusCode::CREATED, Json(o)).into_response())
 }
 
-pub async fn org_get(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn org_get(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let o = st.db.org(parse_id(&id)?).await?;
-    ctx.require(Action::View, Resource::Organisation, &o.region_code, Some(o.id))?;
+    ctx.require(
+        Action::View,
+        Resource::Organisation,
+        &o.region_code,
+        Some(o.id),
+    )?;
     Ok(Json(o).into_response())
 }
 
-pub async fn org_update(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, bytes: Bytes) -> AppResult<Response> {
+pub async fn org_update(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> AppResult<Response> {
     let o = st.db.org(parse_id(&id)?).await?;
-    ctx.require(Action::Update, Resource::Organisation, &o.region_code, Some(o.id))?;
+    ctx.require(
+        Action::Update,
+        Resource::Organisation,
+        &o.region_code,
+        Some(o.id),
+    )?;
     let b: OrgBody = body(&bytes)?;
-    let version = b.version.ok_or(AppError::invalid("version_required", "version"))?;
+    let version = b
+        .version
+        .ok_or(AppError::invalid("version_required", "version"))?;
     let input = b.input()?;
-    ctx.require(Action::Update, Resource::Organisation, input.region.as_str(), Some(o.id))?;
+    ctx.require(
+        Action::Update,
+        Resource::Organisation,
+        input.region.as_str(),
+        Some(o.id),
+    )?;
     Ok(Json(st.db.org_update(&ctx.actor, o.id, version, &input).await?).into_response())
 }
 
-pub async fn users_list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn users_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::User);
-    let f = UserFilter { q: q.q.clone(), ..Default::default() };
+    let f = UserFilter {
+        q: q.q.clone(),
+        ..Default::default()
+    };
     Ok(Json(st.db.users_list(&scopes, &f, &q.sort(), q.page()).await?).into_response())
 }
 
-pub async fn user_get(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn user_get(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let u = st.db.user(parse_id(&id)?).await?;
-    ctx.require(Action::View, Resource::User, &u.region_code, u.organisation_id)?;
+    ctx.require(
+        Action::View,
+        Resource::User,
+        &u.region_code,
+        u.organisation_id,
+    )?;
     Ok(Json(u).into_response())
 }
 
-pub async fn regions(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn regions(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     match q.get("parent") {
         Some(p) => {
-            let code = RegionCode::parse(p).map_err(|_| AppError::invalid("region_code_invalid", "parent"))?;
+            let code = RegionCode::parse(p)
+                .map_err(|_| AppError::invalid("region_code_invalid", "parent"))?;
             ctx.require(Action::View, Resource::Region, code.as_str(), None)?;
             Ok(Json(st.db.region_children(Some(&code)).await?).into_response())
         }
         None => {
             let scopes = ctx.scopes(Action::View, Resource::Region);
-            Ok(Json(st.db.regions_list(&scopes, &q.q, &q.sort(), q.page()).await?).into_response())
+            Ok(Json(
+                st.db
+                    .regions_list(&scopes, &q.q, &q.sort(), q.page())
+                    .await?,
+            )
+            .into_response())
         }
     }
 }
 
-pub async fn audit(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn audit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::AuditLog);
-    Ok(Json(st.db.audit_list(&scopes, &filter_of(&q), &q.sort(), q.page()).await?).into_response())
+    Ok(Json(
+        st.db
+            .audit_list(&scopes, &filter_of(&q), &q.sort(), q.page())
+            .await?,
+    )
+    .into_response())
 }
 
 pub async fn audit_verify(State(st): State<AppState>) -> AppResult<Response> {
     Ok(Json(st.db.audit_verify().await?).into_response())
 }
 
-pub async fn access_log(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn access_log(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::AccessLog);
-    Ok(Json(st.db.access_list(&scopes, &filter_of(&q), &q.sort(), q.page()).await?).into_response())
+    Ok(Json(
+        st.db
+            .access_list(&scopes, &filter_of(&q), &q.sort(), q.page())
+            .await?,
+    )
+    .into_response())
 }
 
 /// The OpenAPI 3.1 document, generated from the route table so it cannot drift from it.

@@ -16,10 +16,18 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str) -> AppError {
-        AppError { status, code, field: None }
+        AppError {
+            status,
+            code,
+            field: None,
+        }
     }
     pub fn invalid(code: &'static str, field: &'static str) -> AppError {
-        AppError { status: StatusCode::UNPROCESSABLE_ENTITY, code, field: Some(field) }
+        AppError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            field: Some(field),
+        }
     }
     pub fn not_found() -> AppError {
         AppError::new(StatusCode::NOT_FOUND, "not_found")

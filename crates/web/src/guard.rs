@@ -44,7 +44,10 @@ impl Ctx {
     /// The decision for one action on one target, including an API token's narrower scope.
     pub fn allows(&self, action: Action, resource: Resource, target: Target<'_>) -> bool {
         decide(&self.principal, action, resource, target) == Decision::Allow
-            && self.token.as_ref().is_none_or(|t| t.allows(action, resource))
+            && self
+                .token
+                .as_ref()
+                .is_none_or(|t| t.allows(action, resource))
     }
 
     /// Whether the caller may do this anywhere: for showing a menu item or a button.
@@ -53,9 +56,22 @@ impl Ctx {
     }
 
     /// Refuses unless the caller may do `action` on a record in `region` (and `org`).
-    pub fn require(&self, action: Action, resource: Resource, region: &str, org: Option<i64>) -> AppResult<()> {
+    pub fn require(
+        &self,
+        action: Action,
+        resource: Resource,
+        region: &str,
+        org: Option<i64>,
+    ) -> AppResult<()> {
         let region = RegionCode::try_from(region.to_string()).map_err(|_| AppError::forbidden())?;
-        if self.allows(action, resource, Target::Record { region: &region, organisation_id: org }) {
+        if self.allows(
+            action,
+            resource,
+            Target::Record {
+                region: &region,
+                organisation_id: org,
+            },
+        ) {
             Ok(())
         } else {
             Err(AppError::forbidden())
@@ -64,7 +80,11 @@ impl Ctx {
 
     /// The jurisdiction subtrees to filter a list by. Empty means nothing is visible.
     pub fn scopes(&self, action: Action, resource: Resource) -> Vec<RegionCode> {
-        if self.token.as_ref().is_some_and(|t| !t.allows(action, resource)) {
+        if self
+            .token
+            .as_ref()
+            .is_some_and(|t| !t.allows(action, resource))
+        {
             return Vec::new();
         }
         self.principal.scopes_for(action, resource)
@@ -101,7 +121,13 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value: HttpOnly unless it must be read by script, SameSite=Lax, and
 /// Secure when the site is served over TLS.
-pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool, http_only: bool) -> HeaderValue {
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    secure: bool,
+    http_only: bool,
+) -> HeaderValue {
     let mut s = format!("{name}={value}; Path=/; SameSite=Lax");
     if http_only {
         s.push_str("; HttpOnly");
@@ -117,7 +143,11 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool, h
 
 fn client_ip(req: &Request, trust_proxy: bool) -> String {
     if trust_proxy {
-        if let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        if let Some(xff) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        {
             if let Some(first) = xff.split(',').next() {
                 return first.trim().chars().take(45).collect();
             }
@@ -133,17 +163,23 @@ fn new_request_id() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
-fn choose_locale(headers: &HeaderMap, user: Option<&User>) -> Locale {
-    cookie(headers, LANG_COOKIE)
-        .and_then(Locale::parse)
-        .or_else(|| user.and_then(|u| Locale::parse(&u.locale)))
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Locale::from_accept_language)
-        })
-        .unwrap_or_default()
+/// Pages: the language switch, then the account's setting, then the browser's. API
+/// calls: an explicit `Accept-Language` wins, since a client sends it on purpose.
+fn choose_locale(headers: &HeaderMap, user: Option<&User>, api: bool) -> Locale {
+    let header = || {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Locale::from_accept_language)
+    };
+    let account = || user.and_then(|u| Locale::parse(&u.locale));
+    let chosen = cookie(headers, LANG_COOKIE).and_then(Locale::parse);
+    let found = if api {
+        header().or(chosen).or_else(account)
+    } else {
+        chosen.or_else(account).or_else(header)
+    };
+    found.unwrap_or_default()
 }
 
 pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next) -> Response {
@@ -157,7 +193,8 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
         .unwrap_or_else(new_request_id);
     let ip = client_ip(&req, st.cfg.trust_proxy);
     let path = req.uri().path().to_string();
-    let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %path);
+    let span =
+        tracing::info_span!("request", id = %request_id, method = %req.method(), path = %path);
     let _enter = span.enter();
 
     // Who is asking: an API token, a session cookie, or nobody.
@@ -198,11 +235,17 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
             Err(e) => return internal(e),
         }
     }
-    let tr = Tr::new(choose_locale(&headers, user.as_ref()));
-    let principal = user.as_ref().map(User::principal).unwrap_or_else(Principal::anonymous);
+    let tr = Tr::new(choose_locale(&headers, user.as_ref(), spec.api));
+    let principal = user
+        .as_ref()
+        .map(User::principal)
+        .unwrap_or_else(Principal::anonymous);
     let actor = Actor {
         user_id: user.as_ref().map(|u| u.id),
-        name: user.as_ref().map(|u| u.username.clone()).unwrap_or_else(|| "anonymous".into()),
+        name: user
+            .as_ref()
+            .map(|u| u.username.clone())
+            .unwrap_or_else(|| "anonymous".into()),
         ip: ip.clone(),
         request_id: request_id.clone(),
     };
@@ -260,7 +303,12 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
                     is_form
                         .then(|| serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).ok())
                         .flatten()
-                        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v))
+                        .and_then(|pairs| {
+                            pairs
+                                .into_iter()
+                                .find(|(k, _)| k == "_csrf")
+                                .map(|(_, v)| v)
+                        })
                 });
             let ok = sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(ctx.csrf.as_bytes())));
             req = Request::from_parts(parts, Body::from(bytes));
@@ -274,7 +322,14 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
             }
         }
         match decide(&ctx.principal, spec.action, spec.resource, Target::Anywhere) {
-            Decision::Allow if ctx.token.as_ref().is_none_or(|t| t.allows(spec.action, spec.resource)) => Ok(()),
+            Decision::Allow
+                if ctx
+                    .token
+                    .as_ref()
+                    .is_none_or(|t| t.allows(spec.action, spec.resource)) =>
+            {
+                Ok(())
+            }
             Decision::NeedsLogin => Err(AppError::unauthenticated()),
             _ => Err(AppError::forbidden()),
         }
@@ -286,9 +341,20 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
             req.extensions_mut().insert(ctx.clone());
             next.run(req).await
         }
-        Err(e) if e.code == "must_change_password" => Redirect::to("/profile?must_change=1").into_response(),
+        Err(e) if e.code == "must_change_password" => {
+            Redirect::to("/profile?must_change=1").into_response()
+        }
         Err(e) if e.code == "unauthenticated" && !spec.api => {
-            let next_path = if *headers.get("hx-request").map(|v| v.as_bytes()).unwrap_or(b"") == *b"true" { "/" } else { path.as_str() };
+            let next_path = if *headers
+                .get("hx-request")
+                .map(|v| v.as_bytes())
+                .unwrap_or(b"")
+                == *b"true"
+            {
+                "/"
+            } else {
+                path.as_str()
+            };
             Redirect::to(&format!("/login?next={}", urlencode(next_path))).into_response()
         }
         Err(e) => e.into_response(),
@@ -302,8 +368,10 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
         resp = render_error(&ctx, &err);
     }
     if let Some(c) = new_csrf_cookie {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &c, None, st.cfg.secure_cookies, true));
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &c, None, st.cfg.secure_cookies, true),
+        );
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
@@ -334,5 +402,7 @@ pub fn render_error(ctx: &Ctx, err: &AppError) -> Response {
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|v| v[1..].to_string()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|v| v[1..].to_string())
+        .unwrap_or_default()
 }

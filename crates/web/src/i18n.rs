@@ -50,7 +50,11 @@ type Catalogue = HashMap<String, String>;
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
     for (k, v) in table {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::Table(t) => flatten(&key, t, out),
             toml::Value::String(s) => {

@@ -68,7 +68,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, cfg: WebConfig, hasher: PasswordHasher) -> AppState {
-        AppState { db, cfg: Arc::new(cfg), hasher }
+        // Load the catalogues now so a broken one stops the start, not the first page.
+        let _ = i18n::Tr::default().t("app.name");
+        AppState {
+            db,
+            cfg: Arc::new(cfg),
+            hasher,
+        }
     }
 }
 
@@ -95,7 +101,10 @@ pub async fn serve_on(
 ) -> std::io::Result<()> {
     let (router, _) = app(state);
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

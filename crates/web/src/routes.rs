@@ -35,7 +35,15 @@ pub struct Registry {
 }
 
 impl Registry {
-    fn add<H, T>(mut self, method: Method, path: &'static str, action: Action, resource: Resource, summary: &'static str, handler: H) -> Self
+    fn add<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        action: Action,
+        resource: Resource,
+        summary: &'static str,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
@@ -46,22 +54,54 @@ impl Registry {
             action,
             resource,
             api,
-            before_password_change: matches!(path, "/profile" | "/profile/password" | "/logout" | "/lang/{code}") || resource == Resource::PublicPage,
+            before_password_change: matches!(
+                path,
+                "/profile" | "/profile/password" | "/logout" | "/lang/{code}"
+            ) || resource == Resource::PublicPage,
         };
         let filter = MethodFilter::try_from(method.clone()).expect("standard method");
-        let mr = on(filter, handler).route_layer(axum::middleware::from_fn_with_state(Arc::new(spec), guard));
+        let mr = on(filter, handler)
+            .route_layer(axum::middleware::from_fn_with_state(Arc::new(spec), guard));
         self.router = self.router.route(path, mr);
-        self.specs.push(RouteSpec { method, path, action, resource, api, summary });
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            action,
+            resource,
+            api,
+            summary,
+        });
         self
     }
 
-    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, a: Action, r: Resource, s: &'static str, h: H) -> Self {
+    fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        a: Action,
+        r: Resource,
+        s: &'static str,
+        h: H,
+    ) -> Self {
         self.add(Method::GET, path, a, r, s, h)
     }
-    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, a: Action, r: Resource, s: &'static str, h: H) -> Self {
+    fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        a: Action,
+        r: Resource,
+        s: &'static str,
+        h: H,
+    ) -> Self {
         self.add(Method::POST, path, a, r, s, h)
     }
-    fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, a: Action, r: Resource, s: &'static str, h: H) -> Self {
+    fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        a: Action,
+        r: Resource,
+        s: &'static str,
+        h: H,
+    ) -> Self {
         self.add(Method::PUT, path, a, r, s, h)
     }
 }
@@ -69,72 +109,321 @@ impl Registry {
 pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     use Action::*;
     use Resource::*;
-    let reg = Registry { state: state.clone(), router: Router::new(), specs: Vec::new() };
+    let reg = Registry {
+        state: state.clone(),
+        router: Router::new(),
+        specs: Vec::new(),
+    };
     let reg = reg
         // Public
-        .get("/healthz", View, PublicPage, "Liveness", pages::ops::healthz)
-        .get("/readyz", View, PublicPage, "Readiness: the database answers", pages::ops::readyz)
-        .get("/static/{*path}", View, PublicPage, "Embedded static files", assets::serve)
-        .get("/login", View, PublicPage, "Sign-in page", pages::auth::login_page)
+        .get(
+            "/healthz",
+            View,
+            PublicPage,
+            "Liveness",
+            pages::ops::healthz,
+        )
+        .get(
+            "/readyz",
+            View,
+            PublicPage,
+            "Readiness: the database answers",
+            pages::ops::readyz,
+        )
+        .get(
+            "/static/{*path}",
+            View,
+            PublicPage,
+            "Embedded static files",
+            assets::serve,
+        )
+        .get(
+            "/login",
+            View,
+            PublicPage,
+            "Sign-in page",
+            pages::auth::login_page,
+        )
         .post("/login", Create, PublicPage, "Sign in", pages::auth::login)
-        .get("/lang/{code}", View, PublicPage, "Switch language", pages::auth::switch_lang)
-        .get("/api/v1/openapi.json", View, PublicPage, "This API's OpenAPI document", api::openapi)
+        .get(
+            "/lang/{code}",
+            View,
+            PublicPage,
+            "Switch language",
+            pages::auth::switch_lang,
+        )
+        .get(
+            "/api/v1/openapi.json",
+            View,
+            PublicPage,
+            "This API's OpenAPI document",
+            api::openapi,
+        )
         // Signed in
         .post("/logout", View, Profile, "Sign out", pages::auth::logout)
-        .get("/", View, Dashboard, "Home: counts and charts", pages::home::home)
-        .get("/profile", View, Profile, "My profile", pages::profile::page)
-        .post("/profile", Update, Profile, "Edit my profile", pages::profile::update)
-        .post("/profile/password", Update, Profile, "Change my password", pages::profile::change_password)
-        .post("/profile/tokens", Update, Profile, "Create an API token", pages::profile::create_token)
-        .post("/profile/tokens/{id}/revoke", Update, Profile, "Revoke an API token", pages::profile::revoke_token)
+        .get(
+            "/",
+            View,
+            Dashboard,
+            "Home: counts and charts",
+            pages::home::home,
+        )
+        .get(
+            "/profile",
+            View,
+            Profile,
+            "My profile",
+            pages::profile::page,
+        )
+        .post(
+            "/profile",
+            Update,
+            Profile,
+            "Edit my profile",
+            pages::profile::update,
+        )
+        .post(
+            "/profile/password",
+            Update,
+            Profile,
+            "Change my password",
+            pages::profile::change_password,
+        )
+        .post(
+            "/profile/tokens",
+            Update,
+            Profile,
+            "Create an API token",
+            pages::profile::create_token,
+        )
+        .post(
+            "/profile/tokens/{id}/revoke",
+            Update,
+            Profile,
+            "Revoke an API token",
+            pages::profile::revoke_token,
+        )
         // Users and roles
         .get("/users", View, User, "List users", pages::users::list)
-        .get("/users/new", Create, User, "New user form", pages::users::new_form)
-        .post("/users", Create, User, "Create a user", pages::users::create)
-        .get("/users/{id}", View, User, "User details", pages::users::show)
-        .post("/users/{id}", Update, User, "Edit a user", pages::users::update)
-        .post("/users/{id}/disable", Manage, User, "Disable a user", pages::users::disable)
-        .post("/users/{id}/enable", Manage, User, "Enable a user", pages::users::enable)
-        .post("/users/{id}/reset-password", Manage, User, "Reset a password", pages::users::reset_password)
-        .post("/users/{id}/grants", Manage, User, "Grant a role", pages::users::grant)
-        .post("/users/{id}/grants/revoke", Manage, User, "Revoke a role", pages::users::revoke)
-        .post("/users/{id}/reveal", Reveal, User, "Show identity number and phone (logged)", pages::users::reveal)
+        .get(
+            "/users/new",
+            Create,
+            User,
+            "New user form",
+            pages::users::new_form,
+        )
+        .post(
+            "/users",
+            Create,
+            User,
+            "Create a user",
+            pages::users::create,
+        )
+        .get(
+            "/users/{id}",
+            View,
+            User,
+            "User details",
+            pages::users::show,
+        )
+        .post(
+            "/users/{id}",
+            Update,
+            User,
+            "Edit a user",
+            pages::users::update,
+        )
+        .post(
+            "/users/{id}/disable",
+            Manage,
+            User,
+            "Disable a user",
+            pages::users::disable,
+        )
+        .post(
+            "/users/{id}/enable",
+            Manage,
+            User,
+            "Enable a user",
+            pages::users::enable,
+        )
+        .post(
+            "/users/{id}/reset-password",
+            Manage,
+            User,
+            "Reset a password",
+            pages::users::reset_password,
+        )
+        .post(
+            "/users/{id}/grants",
+            Manage,
+            User,
+            "Grant a role",
+            pages::users::grant,
+        )
+        .post(
+            "/users/{id}/grants/revoke",
+            Manage,
+            User,
+            "Revoke a role",
+            pages::users::revoke,
+        )
+        .post(
+            "/users/{id}/reveal",
+            Reveal,
+            User,
+            "Show identity number and phone (logged)",
+            pages::users::reveal,
+        )
         // Organisations
-        .get("/orgs", View, Organisation, "List organisations", pages::orgs::list)
-        .get("/orgs/new", Create, Organisation, "New organisation form", pages::orgs::new_form)
-        .post("/orgs", Create, Organisation, "Create an organisation", pages::orgs::create)
-        .get("/orgs/{id}", View, Organisation, "Organisation details", pages::orgs::show)
-        .get("/orgs/{id}/edit", Update, Organisation, "Edit form (reveals the phone, logged)", pages::orgs::edit_form)
-        .post("/orgs/{id}", Update, Organisation, "Save an organisation", pages::orgs::update)
+        .get(
+            "/orgs",
+            View,
+            Organisation,
+            "List organisations",
+            pages::orgs::list,
+        )
+        .get(
+            "/orgs/new",
+            Create,
+            Organisation,
+            "New organisation form",
+            pages::orgs::new_form,
+        )
+        .post(
+            "/orgs",
+            Create,
+            Organisation,
+            "Create an organisation",
+            pages::orgs::create,
+        )
+        .get(
+            "/orgs/{id}",
+            View,
+            Organisation,
+            "Organisation details",
+            pages::orgs::show,
+        )
+        .get(
+            "/orgs/{id}/edit",
+            Update,
+            Organisation,
+            "Edit form (reveals the phone, logged)",
+            pages::orgs::edit_form,
+        )
+        .post(
+            "/orgs/{id}",
+            Update,
+            Organisation,
+            "Save an organisation",
+            pages::orgs::update,
+        )
         // Regions
-        .get("/regions", View, Region, "Region tree", pages::regions::tree)
-        .get("/regions/{code}/children", View, Region, "Children of a region (fragment)", pages::regions::children)
+        .get(
+            "/regions",
+            View,
+            Region,
+            "Region tree",
+            pages::regions::tree,
+        )
+        .get(
+            "/regions/{code}/children",
+            View,
+            Region,
+            "Children of a region (fragment)",
+            pages::regions::children,
+        )
         // Audit
-        .get("/audit", View, AuditLog, "Audit log", pages::audit::audit_list)
-        .get("/audit/verify", Verify, AuditLog, "Check the audit hash chain", pages::audit::verify)
-        .get("/access-log", View, AccessLog, "Sensitive-data access log", pages::audit::access_list)
+        .get(
+            "/audit",
+            View,
+            AuditLog,
+            "Audit log",
+            pages::audit::audit_list,
+        )
+        .get(
+            "/audit/verify",
+            Verify,
+            AuditLog,
+            "Check the audit hash chain",
+            pages::audit::verify,
+        )
+        .get(
+            "/access-log",
+            View,
+            AccessLog,
+            "Sensitive-data access log",
+            pages::audit::access_list,
+        )
         // JSON API
         .get("/api/v1/me", View, Profile, "The signed-in user", api::me)
-        .get("/api/v1/organisations", View, Organisation, "List organisations", api::orgs_list)
-        .post("/api/v1/organisations", Create, Organisation, "Create an organisation", api::org_create)
-        .get("/api/v1/organisations/{id}", View, Organisation, "One organisation", api::org_get)
-        .put("/api/v1/organisations/{id}", Update, Organisation, "Update an organisation (send its version)", api::org_update)
+        .get(
+            "/api/v1/organisations",
+            View,
+            Organisation,
+            "List organisations",
+            api::orgs_list,
+        )
+        .post(
+            "/api/v1/organisations",
+            Create,
+            Organisation,
+            "Create an organisation",
+            api::org_create,
+        )
+        .get(
+            "/api/v1/organisations/{id}",
+            View,
+            Organisation,
+            "One organisation",
+            api::org_get,
+        )
+        .put(
+            "/api/v1/organisations/{id}",
+            Update,
+            Organisation,
+            "Update an organisation (send its version)",
+            api::org_update,
+        )
         .get("/api/v1/users", View, User, "List users", api::users_list)
         .get("/api/v1/users/{id}", View, User, "One user", api::user_get)
-        .get("/api/v1/regions", View, Region, "Regions under a parent", api::regions)
+        .get(
+            "/api/v1/regions",
+            View,
+            Region,
+            "Regions under a parent",
+            api::regions,
+        )
         .get("/api/v1/audit", View, AuditLog, "Audit log", api::audit)
-        .get("/api/v1/audit/verify", Verify, AuditLog, "Check the audit hash chain", api::audit_verify)
-        .get("/api/v1/access-log", View, AccessLog, "Sensitive-data access log", api::access_log);
+        .get(
+            "/api/v1/audit/verify",
+            Verify,
+            AuditLog,
+            "Check the audit hash chain",
+            api::audit_verify,
+        )
+        .get(
+            "/api/v1/access-log",
+            View,
+            AccessLog,
+            "Sensitive-data access log",
+            api::access_log,
+        );
 
     let specs = reg.specs;
     let _ = SPECS.set(specs.clone());
     let router = reg
         .router
         .fallback(pages::ops::not_found)
-        .layer(axum::extract::DefaultBodyLimit::max(crate::guard::BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::guard::BODY_LIMIT,
+        ))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state);
@@ -149,7 +438,10 @@ pub fn api_specs() -> &'static [RouteSpec] {
 }
 
 /// Headers every response carries. Scripts only from this origin: no inline script.
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::http::HeaderValue;
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -157,7 +449,10 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
         "content-security-policy",
         HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
     );
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     resp

@@ -52,14 +52,18 @@ impl Layout {
     }
 
     pub fn time_opt(&self, ms: &Option<i64>) -> String {
-        ms.map(jiuzhu_domain::time::display_millis).unwrap_or_default()
+        ms.map(jiuzhu_domain::time::display_millis)
+            .unwrap_or_default()
     }
 }
 
 /// The navigation a caller sees: only what they may open.
 fn nav(ctx: &Ctx) -> Vec<NavGroup> {
     let groups: [(&str, &[(&str, &str, Action, Resource)]); 3] = [
-        ("nav.group.overview", &[("nav.home", "/", Action::View, Resource::Dashboard)]),
+        (
+            "nav.group.overview",
+            &[("nav.home", "/", Action::View, Resource::Dashboard)],
+        ),
         (
             "nav.group.system",
             &[
@@ -72,7 +76,12 @@ fn nav(ctx: &Ctx) -> Vec<NavGroup> {
             "nav.group.audit",
             &[
                 ("nav.audit", "/audit", Action::View, Resource::AuditLog),
-                ("nav.access_log", "/access-log", Action::View, Resource::AccessLog),
+                (
+                    "nav.access_log",
+                    "/access-log",
+                    Action::View,
+                    Resource::AccessLog,
+                ),
             ],
         ),
     ];
@@ -86,7 +95,11 @@ fn nav(ctx: &Ctx) -> Vec<NavGroup> {
                 .map(|(k, href, _, _)| NavItem {
                     key: k,
                     href,
-                    active: if *href == "/" { ctx.path == "/" } else { ctx.path.starts_with(href) },
+                    active: if *href == "/" {
+                        ctx.path == "/"
+                    } else {
+                        ctx.path.starts_with(href)
+                    },
                 })
                 .collect(),
         })
@@ -102,8 +115,18 @@ pub async fn layout(ctx: &Ctx, st: &AppState, title_key: &str, crumbs: &[(&str, 
                 Some(o) => st.db.org(o).await.map(|o| o.name).unwrap_or_default(),
                 None => st.cfg.site_name.clone(),
             };
-            let scope = u.grants.first().map(|g| g.scope.to_string()).unwrap_or(u.region_code.clone());
-            let jur = st.db.region_name(&scope).await.ok().flatten().unwrap_or(scope);
+            let scope = u
+                .grants
+                .first()
+                .map(|g| g.scope.to_string())
+                .unwrap_or(u.region_code.clone());
+            let jur = st
+                .db
+                .region_name(&scope)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(scope);
             (u.display_name.clone(), unit, jur)
         }
         None => (String::new(), st.cfg.site_name.clone(), String::new()),
@@ -130,7 +153,11 @@ fn bare_layout(ctx: &Ctx, title_key: &str) -> Layout {
     Layout {
         tr: ctx.tr,
         title: ctx.tr.t(title_key),
-        user_name: ctx.user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default(),
+        user_name: ctx
+            .user
+            .as_ref()
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default(),
         unit: String::new(),
         jurisdiction: String::new(),
         nav: nav(ctx),
@@ -183,9 +210,16 @@ pub struct Pager {
 impl Pager {
     pub fn new<T>(p: &Paged<T>, base: &str, query: &[(&str, String)]) -> Pager {
         let link = |n: u32| {
-            let mut q: Vec<(&str, String)> = query.iter().filter(|(k, v)| *k != "page" && !v.is_empty()).cloned().collect();
+            let mut q: Vec<(&str, String)> = query
+                .iter()
+                .filter(|(k, v)| *k != "page" && !v.is_empty())
+                .cloned()
+                .collect();
             q.push(("page", n.to_string()));
-            format!("{base}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+            format!(
+                "{base}?{}",
+                serde_urlencoded::to_string(&q).unwrap_or_default()
+            )
         };
         let pages = p.pages();
         Pager {
@@ -200,8 +234,19 @@ impl Pager {
 
 /// A sortable column header link: clicking again reverses the order.
 pub fn sort_link(base: &str, query: &[(&str, String)], current: &str, column: &str) -> String {
-    let next = if current == column { format!("-{column}") } else { column.to_string() };
-    let mut q: Vec<(&str, String)> = query.iter().filter(|(k, v)| *k != "sort" && *k != "page" && !v.is_empty()).cloned().collect();
+    let next = if current == column {
+        format!("-{column}")
+    } else {
+        column.to_string()
+    };
+    let mut q: Vec<(&str, String)> = query
+        .iter()
+        .filter(|(k, v)| *k != "sort" && *k != "page" && !v.is_empty())
+        .cloned()
+        .collect();
     q.push(("sort", next));
-    format!("{base}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    format!(
+        "{base}?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
 }

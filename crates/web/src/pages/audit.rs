@@ -29,7 +29,10 @@ struct AuditPage {
 /// `2026-11-23` in Shanghai → the UTC millisecond that day starts.
 fn day_start_ms(s: &str) -> Option<i64> {
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    let t = d.and_hms_opt(0, 0, 0)?.and_local_timezone(jiuzhu_domain::time::shanghai()).single()?;
+    let t = d
+        .and_hms_opt(0, 0, 0)?
+        .and_local_timezone(jiuzhu_domain::time::shanghai())
+        .single()?;
     Some(t.timestamp_millis())
 }
 
@@ -44,9 +47,16 @@ pub fn filter_of(q: &ListQuery) -> AuditFilter {
     }
 }
 
-pub async fn audit_list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn audit_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::AuditLog);
-    let page = st.db.audit_list(&scopes, &filter_of(&q), &q.sort(), q.page()).await?;
+    let page = st
+        .db
+        .audit_list(&scopes, &filter_of(&q), &q.sort(), q.page())
+        .await?;
     let keep = q.keep(&["kind", "record", "from", "to"]);
     Ok(render(&AuditPage {
         l: layout(&ctx, &st, "audit.title", &[("audit.title", "/audit")]).await,
@@ -70,13 +80,30 @@ struct VerifyPage {
     reason: String,
 }
 
-pub async fn verify(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> AppResult<Response> {
+pub async fn verify(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
     let verdict = st.db.audit_verify().await?;
     let (intact, entries, broken_seq, reason) = match verdict {
         ChainVerdict::Intact { entries } => (true, entries, 0, String::new()),
-        ChainVerdict::Broken { seq, reason } => (false, 0, seq, ctx.tr.t(&format!("audit.broken.{reason}"))),
+        ChainVerdict::Broken { seq, reason } => {
+            (false, 0, seq, ctx.tr.t(&format!("audit.broken.{reason}")))
+        }
     };
-    Ok(render(&VerifyPage { l: layout(&ctx, &st, "audit.verify", &[("audit.title", "/audit"), ("audit.verify", "")]).await, intact, entries, broken_seq, reason }))
+    Ok(render(&VerifyPage {
+        l: layout(
+            &ctx,
+            &st,
+            "audit.verify",
+            &[("audit.title", "/audit"), ("audit.verify", "")],
+        )
+        .await,
+        intact,
+        entries,
+        broken_seq,
+        reason,
+    }))
 }
 
 #[derive(Template)]
@@ -88,12 +115,25 @@ struct AccessPage {
     q: String,
 }
 
-pub async fn access_list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn access_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::AccessLog);
-    let page = st.db.access_list(&scopes, &filter_of(&q), &q.sort(), q.page()).await?;
+    let page = st
+        .db
+        .access_list(&scopes, &filter_of(&q), &q.sort(), q.page())
+        .await?;
     let keep = q.keep(&["kind", "record"]);
     Ok(render(&AccessPage {
-        l: layout(&ctx, &st, "access.title", &[("access.title", "/access-log")]).await,
+        l: layout(
+            &ctx,
+            &st,
+            "access.title",
+            &[("access.title", "/access-log")],
+        )
+        .await,
         pager: Pager::new(&page, "/access-log", &keep),
         entries: page.items,
         q: q.q.clone(),

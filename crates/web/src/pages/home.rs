@@ -28,30 +28,73 @@ struct Home {
     chart: String,
 }
 
-pub async fn home(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> AppResult<Response> {
+pub async fn home(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
     let tr = ctx.tr;
     let one = Page::new(Some(1), Some(1));
     let mut cards = Vec::new();
     let mut chart_rows = Vec::new();
     if ctx.can(Action::View, Resource::Organisation) {
         let scopes = ctx.scopes(Action::View, Resource::Organisation);
-        let all = st.db.orgs_list(&scopes, &OrgFilter::default(), &Sort::default(), one).await?;
-        cards.push(Card { label: tr.t("home.orgs"), value: all.total, href: "/orgs" });
+        let all = st
+            .db
+            .orgs_list(&scopes, &OrgFilter::default(), &Sort::default(), one)
+            .await?;
+        cards.push(Card {
+            label: tr.t("home.orgs"),
+            value: all.total,
+            href: "/orgs",
+        });
         for kind in OrgKind::ALL {
-            let n = st.db.orgs_list(&scopes, &OrgFilter { kind: Some(*kind), ..Default::default() }, &Sort::default(), one).await?.total;
+            let n = st
+                .db
+                .orgs_list(
+                    &scopes,
+                    &OrgFilter {
+                        kind: Some(*kind),
+                        ..Default::default()
+                    },
+                    &Sort::default(),
+                    one,
+                )
+                .await?
+                .total;
             chart_rows.push(serde_json::json!({ "name": tr.t(&format!("org_kind.{}", kind.as_str())), "value": n, "href": format!("/orgs?kind={}", kind.as_str()) }));
         }
     }
     if ctx.can(Action::View, Resource::User) {
         let scopes = ctx.scopes(Action::View, Resource::User);
-        let n = st.db.users_list(&scopes, &UserFilter::default(), &Sort::default(), one).await?.total;
-        cards.push(Card { label: tr.t("home.users"), value: n, href: "/users" });
+        let n = st
+            .db
+            .users_list(&scopes, &UserFilter::default(), &Sort::default(), one)
+            .await?
+            .total;
+        cards.push(Card {
+            label: tr.t("home.users"),
+            value: n,
+            href: "/users",
+        });
     }
     if ctx.can(Action::View, Resource::Region) {
         let scopes = ctx.scopes(Action::View, Resource::Region);
-        let n = st.db.regions_list(&scopes, "", &Sort::default(), one).await?.total;
-        cards.push(Card { label: tr.t("home.regions"), value: n, href: "/regions" });
+        let n = st
+            .db
+            .regions_list(&scopes, "", &Sort::default(), one)
+            .await?
+            .total;
+        cards.push(Card {
+            label: tr.t("home.regions"),
+            value: n,
+            href: "/regions",
+        });
     }
-    let chart = serde_json::json!({ "title": tr.t("home.chart_orgs"), "rows": chart_rows }).to_string();
-    Ok(render(&Home { l: layout(&ctx, &st, "home.title", &[]).await, cards, chart }))
+    let chart =
+        serde_json::json!({ "title": tr.t("home.chart_orgs"), "rows": chart_rows }).to_string();
+    Ok(render(&Home {
+        l: layout(&ctx, &st, "home.title", &[]).await,
+        cards,
+        chart,
+    }))
 }

@@ -16,7 +16,10 @@ use std::collections::HashMap;
 
 /// Record ids in paths: anything that is not a positive integer is simply not found.
 pub fn parse_id(s: &str) -> AppResult<i64> {
-    s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(AppError::not_found)
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(AppError::not_found)
 }
 
 /// Query strings arrive as text and are read leniently: a bad page number means page 1.
@@ -42,11 +45,17 @@ impl ListQuery {
         Sort::parse(self.sort.as_deref())
     }
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.rest.get(k).map(String::as_str).filter(|v| !v.is_empty())
+        self.rest
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
     /// The parameters to keep in pager and sort links.
     pub fn keep(&self, keys: &[&'static str]) -> Vec<(&'static str, String)> {
-        let mut out = vec![("q", self.q.clone()), ("sort", self.sort.clone().unwrap_or_default())];
+        let mut out = vec![
+            ("q", self.q.clone()),
+            ("sort", self.sort.clone().unwrap_or_default()),
+        ];
         for k in keys {
             out.push((k, self.get(k).unwrap_or("").to_string()));
         }
@@ -63,7 +72,10 @@ pub struct FormError {
 
 impl FormError {
     pub fn from(tr: &crate::i18n::Tr, e: &AppError) -> FormError {
-        FormError { field: e.field.unwrap_or(""), message: tr.error(e.code) }
+        FormError {
+            field: e.field.unwrap_or(""),
+            message: tr.error(e.code),
+        }
     }
     pub fn is(&self, field: &str) -> bool {
         !self.message.is_empty() && self.field == field
@@ -75,7 +87,10 @@ impl FormError {
 
 /// Errors a form shows in place rather than on an error page.
 pub fn is_form_error(e: &AppError) -> bool {
-    matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT)
+    matches!(
+        e.status,
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT
+    )
 }
 
 /// Optional text fields: blank means absent.
@@ -86,5 +101,12 @@ pub fn opt(s: &str) -> Option<String> {
 
 /// The message for a `?ok=` flag after a redirect.
 pub fn flash(tr: &crate::i18n::Tr, q: &ListQuery) -> Option<String> {
-    q.get("ok").map(|k| tr.t(&format!("flash.{}", k.chars().filter(|c| c.is_ascii_lowercase() || *c == '_').collect::<String>())))
+    q.get("ok").map(|k| {
+        tr.t(&format!(
+            "flash.{}",
+            k.chars()
+                .filter(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect::<String>()
+        ))
+    })
 }

@@ -30,7 +30,11 @@ struct ListPage {
     can_create: bool,
 }
 
-pub async fn list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::Organisation);
     let filter = OrgFilter {
         q: q.q.clone(),
@@ -42,7 +46,10 @@ pub async fn list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Qu
             _ => None,
         },
     };
-    let page = st.db.orgs_list(&scopes, &filter, &q.sort(), q.page()).await?;
+    let page = st
+        .db
+        .orgs_list(&scopes, &filter, &q.sort(), q.page())
+        .await?;
     let keep = q.keep(&["kind", "region", "status"]);
     let cur = q.sort.clone().unwrap_or_default();
     let mut l = layout(&ctx, &st, "orgs.title", &[("orgs.title", "/orgs")]).await;
@@ -80,9 +87,16 @@ pub struct OrgForm {
 impl OrgForm {
     /// Turns the submitted text into a validated input, or the field-level error.
     pub fn input(&self) -> AppResult<OrgInput> {
-        let region = RegionCode::parse(&self.region_code).map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
+        let region = RegionCode::parse(&self.region_code)
+            .map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
         let kind = OrgKind::parse(&self.kind).ok_or(AppError::invalid("kind_invalid", "kind"))?;
-        let input = OrgInput { region, kind, name: self.name.clone(), address: self.address.clone(), phone: opt(&self.phone) };
+        let input = OrgInput {
+            region,
+            kind,
+            name: self.name.clone(),
+            address: self.address.clone(),
+            phone: opt(&self.phone),
+        };
         input.validate()?;
         Ok(input)
     }
@@ -98,8 +112,21 @@ struct FormPage {
     err: FormError,
 }
 
-async fn form_page(st: &AppState, ctx: &Ctx, f: OrgForm, action: String, title: &str, err: FormError) -> AppResult<Response> {
-    let status = if err.message.is_empty() { StatusCode::OK } else if err.field.is_empty() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+async fn form_page(
+    st: &AppState,
+    ctx: &Ctx,
+    f: OrgForm,
+    action: String,
+    title: &str,
+    err: FormError,
+) -> AppResult<Response> {
+    let status = if err.message.is_empty() {
+        StatusCode::OK
+    } else if err.field.is_empty() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut r = render(&FormPage {
         l: layout(ctx, st, title, &[("orgs.title", "/orgs"), (title, "")]).await,
         f,
@@ -111,21 +138,58 @@ async fn form_page(st: &AppState, ctx: &Ctx, f: OrgForm, action: String, title: 
     Ok(r)
 }
 
-pub async fn new_form(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> AppResult<Response> {
-    let region = ctx.user.as_ref().map(|u| u.region_code.clone()).unwrap_or_default();
-    form_page(&st, &ctx, OrgForm { region_code: region, ..Default::default() }, "/orgs".into(), "orgs.new", FormError::default()).await
+pub async fn new_form(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
+    let region = ctx
+        .user
+        .as_ref()
+        .map(|u| u.region_code.clone())
+        .unwrap_or_default();
+    form_page(
+        &st,
+        &ctx,
+        OrgForm {
+            region_code: region,
+            ..Default::default()
+        },
+        "/orgs".into(),
+        "orgs.new",
+        FormError::default(),
+    )
+    .await
 }
 
-pub async fn create(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Form(f): Form<OrgForm>) -> AppResult<Response> {
+pub async fn create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<OrgForm>,
+) -> AppResult<Response> {
     let result: AppResult<Organisation> = async {
         let input = f.input()?;
-        ctx.require(Action::Create, Resource::Organisation, input.region.as_str(), None)?;
+        ctx.require(
+            Action::Create,
+            Resource::Organisation,
+            input.region.as_str(),
+            None,
+        )?;
         Ok(st.db.org_create(&ctx.actor, &input).await?)
     }
     .await;
     match result {
         Ok(o) => Ok(Redirect::to(&format!("/orgs/{}?ok=created", o.id)).into_response()),
-        Err(e) if is_form_error(&e) => form_page(&st, &ctx, f.clone(), "/orgs".into(), "orgs.new", FormError::from(&ctx.tr, &e)).await,
+        Err(e) if is_form_error(&e) => {
+            form_page(
+                &st,
+                &ctx,
+                f.clone(),
+                "/orgs".into(),
+                "orgs.new",
+                FormError::from(&ctx.tr, &e),
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }
@@ -145,34 +209,103 @@ async fn load(st: &AppState, ctx: &Ctx, id: &str, action: Action) -> AppResult<O
     Ok(o)
 }
 
-pub async fn show(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let o = load(&st, &ctx, &id, Action::View).await?;
     let region_name = st.db.region_name(&o.region_code).await?.unwrap_or_default();
-    let mut l = layout(&ctx, &st, "orgs.detail", &[("orgs.title", "/orgs"), ("orgs.detail", "")]).await;
+    let mut l = layout(
+        &ctx,
+        &st,
+        "orgs.detail",
+        &[("orgs.title", "/orgs"), ("orgs.detail", "")],
+    )
+    .await;
     l.flash = flash(&ctx.tr, &q);
-    Ok(render(&ShowPage { can_update: ctx.require(Action::Update, Resource::Organisation, &o.region_code, Some(o.id)).is_ok(), l, o, region_name }))
+    Ok(render(&ShowPage {
+        can_update: ctx
+            .require(
+                Action::Update,
+                Resource::Organisation,
+                &o.region_code,
+                Some(o.id),
+            )
+            .is_ok(),
+        l,
+        o,
+        region_name,
+    }))
 }
 
-pub async fn edit_form(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn edit_form(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let o = load(&st, &ctx, &id, Action::Update).await?;
-    let phone = st.db.org_phone_reveal(&ctx.actor, o.id).await?.unwrap_or_default();
-    let f = OrgForm { name: o.name, kind: o.kind, region_code: o.region_code, address: o.address, phone, version: o.version.to_string() };
-    form_page(&st, &ctx, f, format!("/orgs/{}", o.id), "orgs.edit", FormError::default()).await
+    let phone = st
+        .db
+        .org_phone_reveal(&ctx.actor, o.id)
+        .await?
+        .unwrap_or_default();
+    let f = OrgForm {
+        name: o.name,
+        kind: o.kind,
+        region_code: o.region_code,
+        address: o.address,
+        phone,
+        version: o.version.to_string(),
+    };
+    form_page(
+        &st,
+        &ctx,
+        f,
+        format!("/orgs/{}", o.id),
+        "orgs.edit",
+        FormError::default(),
+    )
+    .await
 }
 
-pub async fn update(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, Form(f): Form<OrgForm>) -> AppResult<Response> {
+pub async fn update(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<OrgForm>,
+) -> AppResult<Response> {
     let o = load(&st, &ctx, &id, Action::Update).await?;
     let result: AppResult<Organisation> = async {
         let input = f.input()?;
-        let version: i64 = f.version.parse().map_err(|_| AppError::invalid("invalid_input", "version"))?;
+        let version: i64 = f
+            .version
+            .parse()
+            .map_err(|_| AppError::invalid("invalid_input", "version"))?;
         // Moving an organisation is allowed only within the caller's jurisdiction.
-        ctx.require(Action::Update, Resource::Organisation, input.region.as_str(), Some(o.id))?;
+        ctx.require(
+            Action::Update,
+            Resource::Organisation,
+            input.region.as_str(),
+            Some(o.id),
+        )?;
         Ok(st.db.org_update(&ctx.actor, o.id, version, &input).await?)
     }
     .await;
     match result {
         Ok(o) => Ok(Redirect::to(&format!("/orgs/{}?ok=saved", o.id)).into_response()),
-        Err(e) if is_form_error(&e) => form_page(&st, &ctx, f.clone(), format!("/orgs/{}", o.id), "orgs.edit", FormError::from(&ctx.tr, &e)).await,
+        Err(e) if is_form_error(&e) => {
+            form_page(
+                &st,
+                &ctx,
+                f.clone(),
+                format!("/orgs/{}", o.id),
+                "orgs.edit",
+                FormError::from(&ctx.tr, &e),
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }

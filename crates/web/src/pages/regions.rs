@@ -31,7 +31,11 @@ struct Children {
 }
 
 /// The top of the tree is the caller's own jurisdictions.
-pub async fn tree(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn tree(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::Region);
     let mut roots = Vec::new();
     for s in &scopes {
@@ -44,14 +48,29 @@ pub async fn tree(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Qu
     let results = if q.q.trim().is_empty() {
         Vec::new()
     } else {
-        st.db.regions_list(&scopes, &q.q, &q.sort(), Page::new(Some(1), Some(50))).await?.items
+        st.db
+            .regions_list(&scopes, &q.q, &q.sort(), Page::new(Some(1), Some(50)))
+            .await?
+            .items
     };
-    Ok(render(&TreePage { l: layout(&ctx, &st, "regions.title", &[("regions.title", "/regions")]).await, roots, q: q.q.clone(), results }))
+    Ok(render(&TreePage {
+        l: layout(&ctx, &st, "regions.title", &[("regions.title", "/regions")]).await,
+        roots,
+        q: q.q.clone(),
+        results,
+    }))
 }
 
-pub async fn children(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(code): Path<String>) -> AppResult<Response> {
+pub async fn children(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
     let code = RegionCode::parse(&code).map_err(|_| AppError::not_found())?;
     ctx.require(Action::View, Resource::Region, code.as_str(), None)?;
     let items = st.db.region_children(Some(&code)).await?;
-    Ok(render(&Children { l: layout(&ctx, &st, "regions.title", &[]).await, items }))
+    Ok(render(&Children {
+        l: layout(&ctx, &st, "regions.title", &[]).await,
+        items,
+    }))
 }

@@ -34,7 +34,11 @@ struct ListPage {
     can_create: bool,
 }
 
-pub async fn list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::User);
     let filter = UserFilter {
         q: q.q.clone(),
@@ -50,9 +54,17 @@ pub async fn list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Qu
     let page = match ResidentId::parse(&q.q) {
         Ok(rid) => {
             let items = st.db.users_by_resident_id(&scopes, &rid).await?;
-            jiuzhu_storage::Paged { total: items.len() as i64, items, page: Page::default() }
+            jiuzhu_storage::Paged {
+                total: items.len() as i64,
+                items,
+                page: Page::default(),
+            }
         }
-        Err(_) => st.db.users_list(&scopes, &filter, &q.sort(), q.page()).await?,
+        Err(_) => {
+            st.db
+                .users_list(&scopes, &filter, &q.sort(), q.page())
+                .await?
+        }
     };
     let keep = q.keep(&["role", "status", "org"]);
     let cur = q.sort.clone().unwrap_or_default();
@@ -103,13 +115,32 @@ pub struct UserForm {
 
 async fn orgs_for(st: &AppState, ctx: &Ctx) -> AppResult<Vec<Organisation>> {
     let scopes = ctx.scopes(Action::View, Resource::Organisation);
-    Ok(st.db.orgs_list(&scopes, &OrgFilter::default(), &Sort::default(), Page::new(Some(1), Some(200))).await?.items)
+    Ok(st
+        .db
+        .orgs_list(
+            &scopes,
+            &OrgFilter::default(),
+            &Sort::default(),
+            Page::new(Some(1), Some(200)),
+        )
+        .await?
+        .items)
 }
 
 async fn new_page(st: &AppState, ctx: &Ctx, f: UserForm, err: FormError) -> AppResult<Response> {
-    let status = if err.message.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if err.message.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut r = render(&NewPage {
-        l: layout(ctx, st, "users.new", &[("users.title", "/users"), ("users.new", "/users/new")]).await,
+        l: layout(
+            ctx,
+            st,
+            "users.new",
+            &[("users.title", "/users"), ("users.new", "/users/new")],
+        )
+        .await,
         f,
         orgs: orgs_for(st, ctx).await?,
         roles: Role::staff_roles().map(|r| r.as_str()).collect(),
@@ -119,16 +150,34 @@ async fn new_page(st: &AppState, ctx: &Ctx, f: UserForm, err: FormError) -> AppR
     Ok(r)
 }
 
-pub async fn new_form(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> AppResult<Response> {
-    let region = ctx.user.as_ref().map(|u| u.region_code.clone()).unwrap_or_default();
-    new_page(&st, &ctx, UserForm { region_code: region, ..Default::default() }, FormError::default()).await
+pub async fn new_form(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
+    let region = ctx
+        .user
+        .as_ref()
+        .map(|u| u.region_code.clone())
+        .unwrap_or_default();
+    new_page(
+        &st,
+        &ctx,
+        UserForm {
+            region_code: region,
+            ..Default::default()
+        },
+        FormError::default(),
+    )
+    .await
 }
 
 /// A temporary password the user must change at first sign-in.
 fn temporary_password() -> String {
     const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
     let mut rng = rand::thread_rng();
-    let body: String = (0..12).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    let body: String = (0..12)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
     format!("{body}-7a")
 }
 
@@ -139,14 +188,19 @@ fn parse_region(s: &str) -> AppResult<RegionCode> {
 fn parse_rid(s: &str) -> AppResult<Option<ResidentId>> {
     match opt(s) {
         None => Ok(None),
-        Some(v) => ResidentId::parse(&v).map(Some).map_err(|_| AppError::invalid("resident_id_invalid", "resident_id")),
+        Some(v) => ResidentId::parse(&v)
+            .map(Some)
+            .map_err(|_| AppError::invalid("resident_id_invalid", "resident_id")),
     }
 }
 
 fn parse_org(s: &str) -> AppResult<Option<i64>> {
     match opt(s) {
         None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| AppError::invalid("invalid_input", "organisation_id")),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::invalid("invalid_input", "organisation_id")),
     }
 }
 
@@ -158,31 +212,59 @@ struct CreatedPage {
     password: String,
 }
 
-pub async fn create(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Form(f): Form<UserForm>) -> AppResult<Response> {
+pub async fn create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<UserForm>,
+) -> AppResult<Response> {
     let result: AppResult<(User, String)> = async {
         let region = parse_region(&f.region_code)?;
         ctx.require(Action::Create, Resource::User, region.as_str(), None)?;
-        let role = Role::parse(&f.role).filter(|r| *r != Role::Public).ok_or(AppError::invalid("role_invalid", "role"))?;
+        let role = Role::parse(&f.role)
+            .filter(|r| *r != Role::Public)
+            .ok_or(AppError::invalid("role_invalid", "role"))?;
         let org = parse_org(&f.organisation_id)?;
         if let Some(o) = org {
-            let o = st.db.org(o).await.map_err(|_| AppError::invalid("organisation_unknown", "organisation_id"))?;
-            ctx.require(Action::View, Resource::Organisation, &o.region_code, Some(o.id))?;
+            let o = st
+                .db
+                .org(o)
+                .await
+                .map_err(|_| AppError::invalid("organisation_unknown", "organisation_id"))?;
+            ctx.require(
+                Action::View,
+                Resource::Organisation,
+                &o.region_code,
+                Some(o.id),
+            )?;
         }
         let password = temporary_password();
         let u = st
             .db
-            .user_create(&ctx.actor, &NewUser {
-                region: region.clone(),
-                organisation_id: org,
-                username: f.username.trim().to_lowercase(),
-                display_name: f.display_name.clone(),
-                password_hash: st.hasher.hash(&password),
-                must_change_password: true,
-                resident_id: parse_rid(&f.resident_id)?,
-                phone: opt(&f.phone),
-            })
+            .user_create(
+                &ctx.actor,
+                &NewUser {
+                    region: region.clone(),
+                    organisation_id: org,
+                    username: f.username.trim().to_lowercase(),
+                    display_name: f.display_name.clone(),
+                    password_hash: st.hasher.hash(&password),
+                    must_change_password: true,
+                    resident_id: parse_rid(&f.resident_id)?,
+                    phone: opt(&f.phone),
+                },
+            )
             .await?;
-        st.db.user_grant(&ctx.actor, u.id, &Grant { role, scope: region, organisation_id: org }).await?;
+        st.db
+            .user_grant(
+                &ctx.actor,
+                u.id,
+                &Grant {
+                    role,
+                    scope: region,
+                    organisation_id: org,
+                },
+            )
+            .await?;
         Ok((st.db.user(u.id).await?, password))
     }
     .await;
@@ -192,7 +274,9 @@ pub async fn create(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, 
             u,
             password,
         })),
-        Err(e) if is_form_error(&e) => new_page(&st, &ctx, f.clone(), FormError::from(&ctx.tr, &e)).await,
+        Err(e) if is_form_error(&e) => {
+            new_page(&st, &ctx, f.clone(), FormError::from(&ctx.tr, &e)).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -225,20 +309,47 @@ async fn load(st: &AppState, ctx: &Ctx, id: &str, action: Action) -> AppResult<U
     Ok(u)
 }
 
-async fn show_page(st: &AppState, ctx: &Ctx, u: User, revealed: Option<(String, String)>, temp_password: Option<String>, err: FormError, flash_msg: Option<String>) -> AppResult<Response> {
+async fn show_page(
+    st: &AppState,
+    ctx: &Ctx,
+    u: User,
+    revealed: Option<(String, String)>,
+    temp_password: Option<String>,
+    err: FormError,
+    flash_msg: Option<String>,
+) -> AppResult<Response> {
     let org_name = match u.organisation_id {
         Some(o) => st.db.org(o).await.map(|o| o.name).unwrap_or_default(),
         None => String::new(),
     };
-    let allowed = |a| ctx.require(a, Resource::User, &u.region_code, u.organisation_id).is_ok();
-    let mut l = layout(ctx, st, "users.detail", &[("users.title", "/users"), ("users.detail", "")]).await;
+    let allowed = |a| {
+        ctx.require(a, Resource::User, &u.region_code, u.organisation_id)
+            .is_ok()
+    };
+    let mut l = layout(
+        ctx,
+        st,
+        "users.detail",
+        &[("users.title", "/users"), ("users.detail", "")],
+    )
+    .await;
     l.flash = flash_msg;
-    let status = if err.message.is_empty() { StatusCode::OK } else if err.field.is_empty() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if err.message.is_empty() {
+        StatusCode::OK
+    } else if err.field.is_empty() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut r = render(&ShowPage {
         can_update: allowed(Action::Update),
         can_manage: allowed(Action::Manage),
         can_reveal: allowed(Action::Reveal),
-        orgs: if allowed(Action::Update) { orgs_for(st, ctx).await? } else { Vec::new() },
+        orgs: if allowed(Action::Update) {
+            orgs_for(st, ctx).await?
+        } else {
+            Vec::new()
+        },
         roles: Role::staff_roles().map(|r| r.as_str()).collect(),
         l,
         u,
@@ -251,7 +362,12 @@ async fn show_page(st: &AppState, ctx: &Ctx, u: User, revealed: Option<(String, 
     Ok(r)
 }
 
-pub async fn show(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::View).await?;
     let msg = flash(&ctx.tr, &q);
     show_page(&st, &ctx, u, None, None, FormError::default(), msg).await
@@ -273,10 +389,18 @@ pub struct EditForm {
     version: String,
 }
 
-pub async fn update(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, Form(f): Form<EditForm>) -> AppResult<Response> {
+pub async fn update(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<EditForm>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::Update).await?;
     let result: AppResult<()> = async {
-        let version: i64 = f.version.parse().map_err(|_| AppError::invalid("invalid_input", "version"))?;
+        let version: i64 = f
+            .version
+            .parse()
+            .map_err(|_| AppError::invalid("invalid_input", "version"))?;
         // Blank identity number or phone on the edit form means "unchanged": the form
         // shows them masked, and retyping a secret to keep it would be absurd.
         let (old_rid, old_phone) = st.db.user_reveal(&ctx.actor, u.id).await?;
@@ -289,7 +413,11 @@ pub async fn update(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, 
             organisation_id: parse_org(&f.organisation_id)?,
             resident_id: rid,
             phone: opt(&f.phone).or(old_phone),
-            locale: if f.locale.is_empty() { u.locale.clone() } else { f.locale.clone() },
+            locale: if f.locale.is_empty() {
+                u.locale.clone()
+            } else {
+                f.locale.clone()
+            },
         };
         st.db.user_update(&ctx.actor, u.id, version, &edit).await?;
         Ok(())
@@ -299,33 +427,68 @@ pub async fn update(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, 
         Ok(()) => Ok(Redirect::to(&format!("/users/{}?ok=saved", u.id)).into_response()),
         Err(e) if is_form_error(&e) => {
             let fresh = st.db.user(u.id).await?;
-            show_page(&st, &ctx, fresh, None, None, FormError::from(&ctx.tr, &e), None).await
+            show_page(
+                &st,
+                &ctx,
+                fresh,
+                None,
+                None,
+                FormError::from(&ctx.tr, &e),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
 }
 
-pub async fn disable(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn disable(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::Manage).await?;
     if Some(u.id) == ctx.user_id() {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "cannot_disable_self"));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot_disable_self",
+        ));
     }
     st.db.user_set_disabled(&ctx.actor, u.id, true).await?;
     Ok(Redirect::to(&format!("/users/{}?ok=disabled", u.id)).into_response())
 }
 
-pub async fn enable(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn enable(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::Manage).await?;
     st.db.user_set_disabled(&ctx.actor, u.id, false).await?;
     Ok(Redirect::to(&format!("/users/{}?ok=enabled", u.id)).into_response())
 }
 
-pub async fn reset_password(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn reset_password(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::Manage).await?;
     let password = temporary_password();
-    st.db.user_set_password(&ctx.actor, u.id, &st.hasher.hash(&password), true).await?;
+    st.db
+        .user_set_password(&ctx.actor, u.id, &st.hasher.hash(&password), true)
+        .await?;
     let u = st.db.user(u.id).await?;
-    show_page(&st, &ctx, u, None, Some(password), FormError::default(), None).await
+    show_page(
+        &st,
+        &ctx,
+        u,
+        None,
+        Some(password),
+        FormError::default(),
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -338,25 +501,49 @@ pub struct GrantForm {
     organisation_id: String,
 }
 
-pub async fn grant(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, Form(f): Form<GrantForm>) -> AppResult<Response> {
+pub async fn grant(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<GrantForm>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::Manage).await?;
     let result: AppResult<()> = async {
-        let role = Role::parse(&f.role).filter(|r| *r != Role::Public).ok_or(AppError::invalid("role_invalid", "role"))?;
+        let role = Role::parse(&f.role)
+            .filter(|r| *r != Role::Public)
+            .ok_or(AppError::invalid("role_invalid", "role"))?;
         let scope = parse_region(&f.region_code)?;
         // Nobody grants beyond their own jurisdiction.
         ctx.require(Action::Manage, Resource::User, scope.as_str(), None)?;
-        st.db.user_grant(&ctx.actor, u.id, &Grant { role, scope, organisation_id: parse_org(&f.organisation_id)? }).await?;
+        st.db
+            .user_grant(
+                &ctx.actor,
+                u.id,
+                &Grant {
+                    role,
+                    scope,
+                    organisation_id: parse_org(&f.organisation_id)?,
+                },
+            )
+            .await?;
         Ok(())
     }
     .await;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/users/{}?ok=granted", u.id)).into_response()),
-        Err(e) if is_form_error(&e) => show_page(&st, &ctx, u, None, None, FormError::from(&ctx.tr, &e), None).await,
+        Err(e) if is_form_error(&e) => {
+            show_page(&st, &ctx, u, None, None, FormError::from(&ctx.tr, &e), None).await
+        }
         Err(e) => Err(e),
     }
 }
 
-pub async fn revoke(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, Form(f): Form<GrantForm>) -> AppResult<Response> {
+pub async fn revoke(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<GrantForm>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::Manage).await?;
     let role = Role::parse(&f.role).ok_or(AppError::invalid("role_invalid", "role"))?;
     let scope = parse_region(&f.region_code)?;
@@ -365,8 +552,21 @@ pub async fn revoke(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, 
     Ok(Redirect::to(&format!("/users/{}?ok=revoked", u.id)).into_response())
 }
 
-pub async fn reveal(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn reveal(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let u = load(&st, &ctx, &id, Action::Reveal).await?;
     let (rid, phone) = st.db.user_reveal(&ctx.actor, u.id).await?;
-    show_page(&st, &ctx, u, Some((rid.unwrap_or_default(), phone.unwrap_or_default())), None, FormError::default(), None).await
+    show_page(
+        &st,
+        &ctx,
+        u,
+        Some((rid.unwrap_or_default(), phone.unwrap_or_default())),
+        None,
+        FormError::default(),
+        None,
+    )
+    .await
 }

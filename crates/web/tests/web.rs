@@ -1,0 +1,825 @@
+//! The web server, driven over HTTP like a browser or an API client would: a fresh demo
+//! city per test, a real listener on a free port.
+
+use jiuzhu_domain::authz::Role;
+use jiuzhu_domain::RegionCode;
+use jiuzhu_storage::orgs::{OrgInput, OrgKind};
+use jiuzhu_storage::users::NewUser;
+use jiuzhu_storage::{Actor, Db, Keyring, PasswordHasher};
+use jiuzhu_web::{AppState, WebConfig};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Method, StatusCode};
+use std::collections::HashMap;
+
+const PASSWORD: &str = "Demo-pass-2026";
+
+struct App {
+    base: String,
+    db: Db,
+    _dir: tempfile::TempDir,
+    fixtures: Fixtures,
+}
+
+/// Records inside every demo jurisdiction (a street office in 莲都区) and outside all of
+/// them (the province level).
+struct Fixtures {
+    org_inside: i64,
+    org_outside: i64,
+    user_inside: i64,
+    user_outside: i64,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/web.db", dir.path().display());
+    let db = Db::connect(&url, Keyring::ephemeral()).await.unwrap();
+    let hasher = PasswordHasher::with_cost(1024, 1);
+    let opts = jiuzhu_demo::DemoOptions {
+        password: Some(PASSWORD.into()),
+        extra_staff: 3,
+        ..Default::default()
+    };
+    jiuzhu_demo::seed(&db, &hasher, &opts).await.unwrap();
+    let a = Actor::system("test");
+    let r = |c: &str| RegionCode::parse(c).unwrap();
+    let org = |region: &str, name: &str| OrgInput {
+        region: r(region),
+        kind: OrgKind::Charity,
+        name: name.into(),
+        address: String::new(),
+        phone: None,
+    };
+    let org_inside = db
+        .org_create(&a, &org("331102001000", "紫金街道爱心驿站"))
+        .await
+        .unwrap()
+        .id;
+    let org_outside = db
+        .org_create(&a, &org("330000", "浙江省民政厅"))
+        .await
+        .unwrap()
+        .id;
+    let user = |region: &str, name: &str| NewUser {
+        region: r(region),
+        organisation_id: None,
+        username: name.into(),
+        display_name: "测试用户".into(),
+        password_hash: hasher.hash(PASSWORD),
+        must_change_password: false,
+        resident_id: None,
+        phone: None,
+    };
+    let user_inside = db
+        .user_create(&a, &user("331102001000", "inside.user"))
+        .await
+        .unwrap()
+        .id;
+    let user_outside = db
+        .user_create(&a, &user("330000", "outside.user"))
+        .await
+        .unwrap()
+        .id;
+    let state = AppState::new(db.clone(), WebConfig::default(), hasher);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(jiuzhu_web::serve_on(
+        state,
+        listener,
+        std::future::pending(),
+    ));
+    App {
+        base,
+        db,
+        _dir: dir,
+        fixtures: Fixtures {
+            org_inside,
+            org_outside,
+            user_inside,
+            user_outside,
+        },
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_in(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="_csrf" value="([^"]+)""#).unwrap();
+    re.captures(html)
+        .map(|c| c[1].to_string())
+        .expect("page has a CSRF field")
+}
+
+/// Signs in; returns the client (holding the session) and its CSRF token.
+async fn login(app: &App, username: &str, password: &str) -> (Client, String, StatusCode) {
+    let c = client();
+    let page = c
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&page);
+    let resp = c
+        .post(format!("{}/login", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let profile = c
+        .get(format!("{}/profile", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = if status == StatusCode::SEE_OTHER {
+        csrf_in(&profile)
+    } else {
+        csrf
+    };
+    (c, csrf, status)
+}
+
+/// Who may reach each route, written out by hand from the policy in the issue: this table
+/// is the oracle the router is checked against, so it does not call the policy code.
+fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
+    const STAFF: &[&str] = &[
+        "admin",
+        "leader",
+        "station",
+        "patrol",
+        "hotline",
+        "social",
+        "clerk",
+        "approver",
+        "liaison",
+        "qt.leader",
+    ];
+    let everyone_signed_in: Vec<&str> = STAFF.iter().copied().chain(["auditor"]).collect();
+    let public: Vec<&str> = everyone_signed_in
+        .iter()
+        .copied()
+        .chain(["anonymous"])
+        .collect();
+    match (method, path) {
+        (
+            _,
+            "/healthz"
+            | "/readyz"
+            | "/static/{*path}"
+            | "/login"
+            | "/lang/{code}"
+            | "/api/v1/openapi.json",
+        ) => public,
+        (_, "/logout" | "/api/v1/me") => everyone_signed_in,
+        (_, p) if p.starts_with("/profile") => everyone_signed_in,
+        ("GET", "/") => STAFF.to_vec(),
+        ("GET", "/users" | "/users/{id}" | "/api/v1/users" | "/api/v1/users/{id}") => {
+            vec!["admin", "leader", "qt.leader"]
+        }
+        (_, p) if p.starts_with("/users") => vec!["admin"],
+        (
+            "GET",
+            "/orgs" | "/orgs/{id}" | "/api/v1/organisations" | "/api/v1/organisations/{id}",
+        ) => STAFF.to_vec(),
+        (_, p) if p.starts_with("/orgs") || p.starts_with("/api/v1/organisations") => vec!["admin"],
+        ("GET", p) if p.starts_with("/regions") || p == "/api/v1/regions" => STAFF.to_vec(),
+        (_, p)
+            if p.starts_with("/audit")
+                || p.starts_with("/access-log")
+                || p.starts_with("/api/v1/audit")
+                || p == "/api/v1/access-log" =>
+        {
+            vec!["auditor"]
+        }
+        (m, p) => panic!("route {m} {p} has no expectation: add it to this table"),
+    }
+}
+
+/// Routes that act on one record, and which fixture they take.
+fn record_kind(path: &str) -> Option<&'static str> {
+    if path.contains("/users/{id}") {
+        Some("user")
+    } else if path.contains("/orgs/{id}") || path.contains("/organisations/{id}") {
+        Some("org")
+    } else if path.starts_with("/regions/{code}") {
+        Some("region")
+    } else {
+        None
+    }
+}
+
+fn fill(path: &str, app: &App, inside: bool) -> String {
+    let f = &app.fixtures;
+    let id = match record_kind(path) {
+        Some("user") => {
+            if inside {
+                f.user_inside
+            } else {
+                f.user_outside
+            }
+        }
+        Some("org") => {
+            if inside {
+                f.org_inside
+            } else {
+                f.org_outside
+            }
+        }
+        _ => 1,
+    };
+    let region = if inside { "331102001000" } else { "330000" };
+    path.replace("{id}", &id.to_string())
+        .replace("/regions/{code}", &format!("/regions/{region}"))
+        .replace("{code}", "en")
+        .replace("{*path}", "app-1.css")
+}
+
+/// Refused means: told to sign in (a redirect to the sign-in page, or 401 `unauthenticated`
+/// from the API) or forbidden (403).
+async fn refused(resp: reqwest::Response) -> (bool, String) {
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = resp.text().await.unwrap_or_default();
+    let to_login = status == StatusCode::SEE_OTHER && location.starts_with("/login?next=");
+    let api_unauth = status == StatusCode::UNAUTHORIZED && body.contains("\"unauthenticated\"");
+    (
+        status == StatusCode::FORBIDDEN || to_login || api_unauth,
+        format!("{status} {location}"),
+    )
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_inside_and_outside_the_jurisdiction() {
+    let app = spawn_app().await;
+    let (_, specs) = jiuzhu_web::app(AppState::new(
+        app.db.clone(),
+        WebConfig::default(),
+        PasswordHasher::with_cost(1024, 1),
+    ));
+    let roles = [
+        "anonymous",
+        "admin",
+        "leader",
+        "station",
+        "patrol",
+        "hotline",
+        "social",
+        "clerk",
+        "approver",
+        "liaison",
+        "auditor",
+        "qt.leader",
+    ];
+    // Each demo account is named after its role; make sure that is still so.
+    for (name, _, role, _, _) in jiuzhu_demo::ACCOUNTS {
+        assert!(
+            roles.contains(name),
+            "{name} ({role:?}) missing from the matrix"
+        );
+    }
+    assert_eq!(jiuzhu_demo::ACCOUNTS.len() + 1, roles.len());
+    assert!(
+        Role::staff_roles().all(|r| jiuzhu_demo::ACCOUNTS.iter().any(|a| a.2 == r)),
+        "a role has no demo account"
+    );
+
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for role in roles {
+        let (c, csrf) = if role == "anonymous" {
+            let c = client();
+            let page = c
+                .get(format!("{}/login", app.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = csrf_in(&page);
+            (c, csrf)
+        } else {
+            let (c, csrf, status) = login(&app, role, PASSWORD).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{role} cannot sign in");
+            (c, csrf)
+        };
+        // Sign-out ends the session, so it goes last.
+        let mut ordered: Vec<_> = specs.iter().collect();
+        ordered.sort_by_key(|s| s.path == "/logout");
+        for spec in ordered {
+            let allowed = expected_roles(spec.method.as_str(), spec.path).contains(&role);
+            let places: &[bool] = if record_kind(spec.path).is_some() {
+                &[true, false]
+            } else {
+                &[true]
+            };
+            for &inside in places {
+                let url = format!("{}{}", app.base, fill(spec.path, &app, inside));
+                let mut req = c
+                    .request(
+                        Method::from_bytes(spec.method.as_str().as_bytes()).unwrap(),
+                        &url,
+                    )
+                    .header("x-csrf-token", &csrf);
+                if spec.api && spec.method != "GET" {
+                    req = req.header("content-type", "application/json").body("{}");
+                } else if spec.method != "GET" {
+                    req = req.form(&[("_csrf", csrf.as_str())]);
+                }
+                let (was_refused, got) = refused(req.send().await.unwrap()).await;
+                let expect_refused = !allowed
+                    || (record_kind(spec.path).is_some() && (!inside || role == "qt.leader"));
+                if was_refused != expect_refused {
+                    failures.push(format!(
+                        "{role:>9} {} {} ({}): expected {}, got {got}",
+                        spec.method,
+                        spec.path,
+                        if inside { "inside" } else { "outside" },
+                        if expect_refused { "refused" } else { "allowed" }
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked > 500, "{checked}");
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    let (c, _, _) = login(&app, "admin", PASSWORD).await;
+    let before = app.db.audit_verify().await.unwrap();
+    let resp = c
+        .post(format!("{}/orgs", app.base))
+        .form(&[
+            ("name", "假机构"),
+            ("kind", "charity"),
+            ("region_code", "331102"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(resp.text().await.unwrap().contains("页面已过期"));
+    assert_eq!(app.db.audit_verify().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_translated_error_and_writes_nothing() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "admin", PASSWORD).await;
+    let count = |db: Db| async move {
+        db.audit_list(
+            &[RegionCode::nation()],
+            &Default::default(),
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .total
+    };
+    let before = count(app.db.clone()).await;
+    let long = "长".repeat(101);
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("name", ""), ("kind", "charity"), ("region_code", "331102")],
+            "请填写名称",
+        ),
+        (
+            &[
+                ("name", &long),
+                ("kind", "charity"),
+                ("region_code", "331102"),
+            ],
+            "名称过长",
+        ),
+        (
+            &[("name", "x"), ("kind", "bank"), ("region_code", "331102")],
+            "请选择机构类型",
+        ),
+        (
+            &[
+                ("name", "x"),
+                ("kind", "charity"),
+                ("region_code", "33110' OR '1'='1"),
+            ],
+            "行政区划代码格式不正确",
+        ),
+        (
+            &[
+                ("name", "x"),
+                ("kind", "charity"),
+                ("region_code", "331199"),
+            ],
+            "该行政区划代码不存在",
+        ),
+        (
+            &[
+                ("name", "x"),
+                ("kind", "charity"),
+                ("region_code", "331102"),
+                ("phone", "12345"),
+            ],
+            "电话号码格式不正确",
+        ),
+    ];
+    for (fields, message) in cases {
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        let resp = c
+            .post(format!("{}/orgs", app.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fields:?}"
+        );
+        let body = resp.text().await.unwrap();
+        assert!(body.contains(message), "{fields:?}: expected {message}");
+    }
+    // A user with an impossible identity number.
+    let resp = c
+        .post(format!("{}/users", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "new.user"),
+            ("display_name", "新用户"),
+            ("role", "station_staff"),
+            ("region_code", "331102"),
+            ("resident_id", "331102199002301234"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("身份证号无效"));
+    // The API: wrong types, unknown fields, oversize bodies — in English when asked.
+    let api = |body: String| {
+        c.post(format!("{}/api/v1/organisations", app.base))
+            .header("x-csrf-token", &csrf)
+            .header("accept-language", "en")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let resp = api(r#"{"name": 5, "kind": "charity", "region_code": "331102"}"#.into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let json: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "invalid_json");
+    let resp = api(
+        r#"{"name": "x", "kind": "charity", "region_code": "331102", "is_admin": true}"#.into(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = api(format!(
+        r#"{{"name": "{}", "kind": "charity", "region_code": "331102"}}"#,
+        "x".repeat(400_000)
+    ))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let resp = api(
+        r#"{"name": "<script>alert(1)</script>", "kind": "charity", "region_code": "12"}"#.into(),
+    )
+    .send()
+    .await
+    .unwrap();
+    let json: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "region_code_invalid");
+    assert_eq!(json["error"]["field"], "region_code");
+    assert_eq!(json["error"]["message"], "Not a valid region code.");
+    assert_eq!(count(app.db.clone()).await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_stale_api_update_gets_a_conflict() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "admin", PASSWORD).await;
+    let url = format!(
+        "{}/api/v1/organisations/{}",
+        app.base, app.fixtures.org_inside
+    );
+    let org: serde_json::Value = c.get(&url).send().await.unwrap().json().await.unwrap();
+    let version = org["version"].as_i64().unwrap();
+    let put = |name: &str, v: i64| {
+        c.put(&url).header("x-csrf-token", &csrf).json(&serde_json::json!({"name": name, "kind": "charity", "region_code": "331102001000", "version": v}))
+    };
+    assert_eq!(
+        put("紫金街道爱心驿站（改）", version)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let resp = put("另一人的修改", version).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let json: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "conflict");
+    assert_eq!(
+        app.db.org(app.fixtures.org_inside).await.unwrap().name,
+        "紫金街道爱心驿站（改）"
+    );
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        let (_, _, status) = login(&app, "station", "wrong-password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (_, _, status) = login(&app, "station", "wrong-password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the fifth failure locks");
+    let (_, _, status) = login(&app, "station", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "locked even with the right password"
+    );
+    let (_, _, status) = login(&app, "nobody", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "unknown names get the same answer as wrong passwords"
+    );
+}
+
+#[tokio::test]
+async fn lists_mask_identity_numbers_and_a_reveal_is_logged() {
+    let app = spawn_app().await;
+    let admin = app.db.user_for_login("admin").await.unwrap().unwrap().0;
+    let (full, _) = app
+        .db
+        .user_reveal(&Actor::system("test"), admin.id)
+        .await
+        .unwrap();
+    let full = full.unwrap();
+    let (c, csrf, _) = login(&app, "admin", PASSWORD).await;
+    let list = c
+        .get(format!("{}/users", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains(&full), "full identity number in a list");
+    assert!(list.contains(&jiuzhu_domain::mask::resident_id(&full)));
+    // The exact-number search finds the person through the keyed index.
+    let found = c
+        .get(format!("{}/users?q={full}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("叶建华"));
+    let shown = c
+        .post(format!("{}/users/{}/reveal", app.base, admin.id))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains(&full));
+    let (auditor, _, _) = login(&app, "auditor", PASSWORD).await;
+    let log = auditor
+        .get(format!("{}/api/v1/access-log", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert!(log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["record_id"] == admin.id.to_string() && e["actor_name"] == "admin"));
+}
+
+#[tokio::test]
+async fn an_api_token_does_only_what_its_scopes_allow_until_revoked() {
+    let app = spawn_app().await;
+    let liaison = app.db.user_for_login("liaison").await.unwrap().unwrap().0;
+    let scope = jiuzhu_storage::sessions::TokenScope::parse("view:organisation").unwrap();
+    let (token, t) = app
+        .db
+        .token_create(
+            &Actor::system("test"),
+            liaison.id,
+            "公安数据接口",
+            &[scope],
+            None,
+        )
+        .await
+        .unwrap();
+    let c = client();
+    let get = |path: &str| c.get(format!("{}{path}", app.base)).bearer_auth(&token);
+    assert_eq!(
+        get("/api/v1/organisations").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get("/api/v1/regions").send().await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "outside the token's scopes"
+    );
+    app.db
+        .token_revoke(&Actor::system("test"), liaison.id, t.id)
+        .await
+        .unwrap();
+    let resp = get("/api/v1/organisations").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_new_account_must_change_its_password_before_anything_else() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "admin", PASSWORD).await;
+    let created = c
+        .post(format!("{}/users", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "wang.fang"),
+            ("display_name", "王芳"),
+            ("role", "station_staff"),
+            ("region_code", "331102"),
+            ("phone", "13857800001"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let temp = regex::Regex::new(r"<code>([^<]+)</code>")
+        .unwrap()
+        .captures(&created)
+        .expect("temporary password shown")[1]
+        .to_string();
+    let (c, csrf, status) = login(&app, "wang.fang", &temp).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let home = c.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(home.headers()["location"], "/profile?must_change=1");
+    let weak = c
+        .post(format!("{}/profile/password", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("current", temp.as_str()),
+            ("new_password", "short"),
+            ("confirm", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.text().await.unwrap().contains("密码至少 10 位"));
+    let ok = c
+        .post(format!("{}/profile/password", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("current", temp.as_str()),
+            ("new_password", "Lishui-Station-2026"),
+            ("confirm", "Lishui-Station-2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let (c, _, _) = login(&app, "wang.fang", "Lishui-Station-2026").await;
+    assert_eq!(
+        c.get(format!("{}/", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = client()
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, specs) = jiuzhu_web::app(AppState::new(
+        app.db.clone(),
+        WebConfig::default(),
+        PasswordHasher::with_cost(1024, 1),
+    ));
+    for s in specs.iter().filter(|s| s.api) {
+        assert!(
+            doc["paths"][s.path][s.method.as_str().to_lowercase()].is_object(),
+            "{} {}",
+            s.method,
+            s.path
+        );
+    }
+}
+
+#[test]
+fn every_translation_key_exists_in_both_languages() {
+    let zh = jiuzhu_web::i18n::parse_catalogue(jiuzhu_web::i18n::ZH_CN);
+    let en = jiuzhu_web::i18n::parse_catalogue(jiuzhu_web::i18n::EN);
+    let mut only_zh: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+    let mut only_en: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+    only_zh.sort();
+    only_en.sort();
+    assert!(
+        only_zh.is_empty() && only_en.is_empty(),
+        "only in zh-CN: {only_zh:?}; only in en: {only_en:?}"
+    );
+    // Every literal key used in templates and code.
+    let re = regex::Regex::new(r#"\bt\("([a-z_.]+)"\)"#).unwrap();
+    let mut used = HashMap::new();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+    for dir in ["templates", "src"] {
+        for entry in walk(&format!("{root}{dir}")) {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            for c in re.captures_iter(&text) {
+                used.insert(c[1].to_string(), entry.clone());
+            }
+        }
+    }
+    assert!(used.len() > 100, "{}", used.len());
+    let missing: Vec<_> = used.iter().filter(|(k, _)| !zh.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty(),
+        "keys used but not in the catalogue: {missing:?}"
+    );
+    // Every error code the storage and domain can produce has a message.
+    for code in [
+        "conflict",
+        "not_found",
+        "duplicate",
+        "forbidden",
+        "csrf_failed",
+        "resident_id_invalid",
+        "region_unknown",
+        "phone_invalid",
+        "username_invalid",
+    ] {
+        assert!(zh.contains_key(&format!("error.{code}")), "{code}");
+    }
+}
+
+fn walk(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(p.to_str().unwrap()));
+        } else {
+            out.push(p.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
