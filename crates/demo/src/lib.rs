@@ -274,9 +274,14 @@ pub async fn seed(
             .unwrap_or_else(|| names::password(&mut rng));
         let org_id = org_ids.get(org).copied();
         let region = r(scope);
+        // People are registered in a county; city-level accounts live in 莲都区.
+        let home = match region.level() {
+            Some(jiuzhu_domain::region::RegionLevel::City) => "331102",
+            _ => region.county(),
+        };
         let person = names::Person::generate(
             &mut rng,
-            region.county(),
+            home,
             NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
         );
         let u = db

@@ -40,5 +40,7 @@
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", drawCharts); } else { drawCharts(); }
+  // Deferred scripts run before DOMContentLoaded, so ECharts (loaded after this file) is
+  // there by then.
+  if (document.readyState === "complete") { drawCharts(); } else { document.addEventListener("DOMContentLoaded", drawCharts); }
 })();
