@@ -23,7 +23,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(dir: &std::path::Path, url: &str, keys: &str, index: &str, port: u16) -> Server {
@@ -62,26 +66,47 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     let (k, idx) = (generate_key(), generate_key());
     let keys = format!("1:{k}");
     let token = {
-        let db = Db::connect(&url, Keyring::from_config(&keys, 1, &idx).unwrap()).await.unwrap();
-        let a = Actor::system("test");
-        let rows = jiuzhu_storage::regions::parse_region_file("330000,浙江省\n331100,丽水市\n331102,莲都区\n").unwrap();
-        db.import_regions(&a, &rows).await.unwrap();
-        let u = db
-            .user_create(&a, &NewUser {
-                region: RegionCode::parse("331100").unwrap(),
-                organisation_id: None,
-                username: "feed".into(),
-                display_name: "数据接口".into(),
-                password_hash: PasswordHasher::with_cost(1024, 1).hash("Feed-account-2026"),
-                must_change_password: false,
-                resident_id: None,
-                phone: None,
-            })
+        let db = Db::connect(&url, Keyring::from_config(&keys, 1, &idx).unwrap())
             .await
             .unwrap();
-        db.user_grant(&a, u.id, &Grant { role: Role::SystemAdmin, scope: RegionCode::parse("331100").unwrap(), organisation_id: None }).await.unwrap();
+        let a = Actor::system("test");
+        let rows = jiuzhu_storage::regions::parse_region_file(
+            "330000,浙江省\n331100,丽水市\n331102,莲都区\n",
+        )
+        .unwrap();
+        db.import_regions(&a, &rows).await.unwrap();
+        let u = db
+            .user_create(
+                &a,
+                &NewUser {
+                    region: RegionCode::parse("331100").unwrap(),
+                    organisation_id: None,
+                    username: "feed".into(),
+                    display_name: "数据接口".into(),
+                    password_hash: PasswordHasher::with_cost(1024, 1).hash("Feed-account-2026"),
+                    must_change_password: false,
+                    resident_id: None,
+                    phone: None,
+                },
+            )
+            .await
+            .unwrap();
+        db.user_grant(
+            &a,
+            u.id,
+            &Grant {
+                role: Role::SystemAdmin,
+                scope: RegionCode::parse("331100").unwrap(),
+                organisation_id: None,
+            },
+        )
+        .await
+        .unwrap();
         let scopes = [TokenScope::parse("create:organisation").unwrap()];
-        let (token, _) = db.token_create(&a, u.id, "burst", &scopes, None).await.unwrap();
+        let (token, _) = db
+            .token_create(&a, u.id, "burst", &scopes, None)
+            .await
+            .unwrap();
         db.close().await;
         token
     };
@@ -93,16 +118,29 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
 
     // Eight writers post as fast as they can; each remembers what was acknowledged.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let mut writers = Vec::new();
     for w in 0..8 {
-        let (acked, client, base, token) = (acked.clone(), client.clone(), base.clone(), token.clone());
+        let (acked, client, base, token) =
+            (acked.clone(), client.clone(), base.clone(), token.clone());
         writers.push(tokio::spawn(async move {
             for i in 0.. {
                 let name = format!("救助驿站-{w}-{i}");
-                let body = serde_json::json!({"name": name, "kind": "charity", "region_code": "331102"});
-                match client.post(format!("{base}/api/v1/organisations")).bearer_auth(&token).json(&body).send().await {
-                    Ok(r) if r.status() == reqwest::StatusCode::CREATED => acked.lock().unwrap().push(name),
+                let body =
+                    serde_json::json!({"name": name, "kind": "charity", "region_code": "331102"});
+                match client
+                    .post(format!("{base}/api/v1/organisations"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                        acked.lock().unwrap().push(name)
+                    }
                     Ok(r) => panic!("unexpected {}", r.status()),
                     Err(_) => break, // the server is gone
                 }
@@ -122,22 +160,45 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     assert!(acked.len() >= 150);
 
     // Restart on the same file: everything acknowledged is there and the chain is whole.
-    let db = Db::connect(&url, Keyring::from_config(&keys, 1, &idx).unwrap()).await.unwrap();
-    let scope = [RegionCode::parse("331100").unwrap()];
-    let stored = db
-        .orgs_list(&scope, &Default::default(), &Default::default(), jiuzhu_storage::Page::new(Some(1), Some(200)))
+    let db = Db::connect(&url, Keyring::from_config(&keys, 1, &idx).unwrap())
         .await
         .unwrap();
-    let mut names: std::collections::HashSet<String> = stored.items.into_iter().map(|o| o.name).collect();
+    let scope = [RegionCode::parse("331100").unwrap()];
+    let stored = db
+        .orgs_list(
+            &scope,
+            &Default::default(),
+            &Default::default(),
+            jiuzhu_storage::Page::new(Some(1), Some(200)),
+        )
+        .await
+        .unwrap();
+    let mut names: std::collections::HashSet<String> =
+        stored.items.into_iter().map(|o| o.name).collect();
     let mut page = 2;
     while names.len() < stored.total as usize {
-        let more = db.orgs_list(&scope, &Default::default(), &Default::default(), jiuzhu_storage::Page::new(Some(page), Some(200))).await.unwrap();
+        let more = db
+            .orgs_list(
+                &scope,
+                &Default::default(),
+                &Default::default(),
+                jiuzhu_storage::Page::new(Some(page), Some(200)),
+            )
+            .await
+            .unwrap();
         names.extend(more.items.into_iter().map(|o| o.name));
         page += 1;
     }
     let lost: Vec<_> = acked.iter().filter(|n| !names.contains(*n)).collect();
-    assert!(lost.is_empty(), "{} acknowledged writes lost: {lost:?}", lost.len());
-    assert!(matches!(db.audit_verify().await.unwrap(), ChainVerdict::Intact { .. }));
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged writes lost: {lost:?}",
+        lost.len()
+    );
+    assert!(matches!(
+        db.audit_verify().await.unwrap(),
+        ChainVerdict::Intact { .. }
+    ));
     db.close().await;
     sqlx_integrity(&url).await;
 }
@@ -149,9 +210,12 @@ async fn sqlx_integrity(url: &str) {
     let db = Db::connect(url, Keyring::ephemeral()).await.unwrap();
     db.backup(&copy).await.unwrap();
     db.close().await;
-    jiuzhu_storage::dialect::restore(&format!("sqlite://{}", dir_of(&path).join("restored.db").display()), &copy)
-        .await
-        .expect("integrity_check passes on the recovered database");
+    jiuzhu_storage::dialect::restore(
+        &format!("sqlite://{}", dir_of(&path).join("restored.db").display()),
+        &copy,
+    )
+    .await
+    .expect("integrity_check passes on the recovered database");
 }
 
 fn dir_of(p: &std::path::Path) -> std::path::PathBuf {

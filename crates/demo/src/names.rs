@@ -124,7 +124,7 @@ impl Person {
         let surname = rng.weighted(SURNAMES);
         let given = if male { GIVEN_MALE } else { GIVEN_FEMALE };
         let name = format!("{surname}{}", given[rng.below(given.len() as u64) as usize]);
-        let age_days = (22 * 365 + rng.below(38 * 365)) as u64;
+        let age_days = 22 * 365 + rng.below(38 * 365);
         let birth = today - Days::new(age_days);
         let resident_id = crate::resident_id(rng, county, birth, male);
         let prefix = MOBILE_PREFIXES[rng.below(MOBILE_PREFIXES.len() as u64) as usize];

@@ -131,7 +131,7 @@ impl ResidentId {
 
     /// The sequence's last digit is odd for men and even for women.
     pub fn sex(&self) -> Sex {
-        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
+        if !(self.0.as_bytes()[16] - b'0').is_multiple_of(2) {
             Sex::Male
         } else {
             Sex::Female

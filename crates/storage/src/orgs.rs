@@ -120,7 +120,7 @@ impl Db {
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| map_org_err(e))?;
+        .map_err(map_org_err)?;
         audit::append(
             &mut tx,
             actor,
@@ -191,7 +191,7 @@ impl Db {
         .bind(expected_version)
         .execute(&mut *tx)
         .await
-        .map_err(|e| map_org_err(e))?;
+        .map_err(map_org_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict {
                 current: before.version,

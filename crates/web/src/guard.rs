@@ -25,6 +25,7 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 
 /// Everything a handler knows about the caller. Only the guard builds one.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Ctx {
     pub principal: Principal,
     pub user: Option<Arc<User>>,
@@ -37,7 +38,6 @@ pub struct Ctx {
     pub api: bool,
     pub path: String,
     pub session_token: Option<String>,
-    _private: (),
 }
 
 impl Ctx {
@@ -274,7 +274,6 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
         api: spec.api,
         path: path.clone(),
         session_token,
-        _private: (),
     };
 
     let mut req = req;

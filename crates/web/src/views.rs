@@ -57,9 +57,12 @@ impl Layout {
     }
 }
 
+/// A menu entry: catalogue key, link, and the permission that shows it.
+type NavSpec = (&'static str, &'static str, Action, Resource);
+
 /// The navigation a caller sees: only what they may open.
 fn nav(ctx: &Ctx) -> Vec<NavGroup> {
-    let groups: [(&str, &[(&str, &str, Action, Resource)]); 3] = [
+    let groups: [(&str, &[NavSpec]); 3] = [
         (
             "nav.group.overview",
             &[("nav.home", "/", Action::View, Resource::Dashboard)],

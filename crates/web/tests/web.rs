@@ -636,7 +636,10 @@ async fn lists_mask_identity_numbers_and_a_reveal_is_logged() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["record_id"] == admin.id.to_string() && e["actor_name"] == "admin"));
+        .any(
+            |e| e["record_id"].as_str() == Some(admin.id.to_string().as_str())
+                && e["actor_name"] == "admin"
+        ));
 }
 
 #[tokio::test]
