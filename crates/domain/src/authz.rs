@@ -284,7 +284,7 @@ mod tests {
                 Action::Manage,
                 Action::Reveal,
             ] {
-                if *r != Resource::Profile {
+                if !matches!(*r, Resource::Profile | Resource::PublicPage) {
                     assert_ne!(
                         decide(&auditor, a, *r, Target::Anywhere),
                         Decision::Allow,
