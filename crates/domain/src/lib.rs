@@ -6,6 +6,8 @@
 
 pub mod authz;
 pub mod calendar;
+pub mod case;
+pub mod deadline;
 pub mod mask;
 pub mod money;
 pub mod password;
