@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod regions;
 pub mod sessions;
 mod sql;
+pub mod station;
 pub mod users;
 
 pub use crypto::{Keyring, PasswordHasher};

@@ -1,0 +1,810 @@
+//! 站内救助: people and their stays at a rescue station.
+//!
+//! A person record is never merged into another: a second stay of the same person is a new
+//! case linked to the earlier one, so nobody's history is lost by a wrong match.
+
+use crate::audit::{self, Change, Event};
+use crate::sql::{fetch_paged, Sql};
+use crate::{now_ms, Actor, Db, Page, Paged, Result, Sort, StoreError};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use jiuzhu_domain::case::{self, CaseEvent, CaseState, Channel, ExitRules, PersonFacts};
+use jiuzhu_domain::deadline::{self, Deadline, DeadlineKind, StayFacts};
+use jiuzhu_domain::{RegionCode, ResidentId, Sex, WorkCalendar};
+use serde::Serialize;
+use sqlx::Row;
+
+const RID_AAD: &str = "persons.resident_id";
+const HEALTH_AAD: &str = "persons.health";
+const RELATIVES_AAD: &str = "persons.relatives";
+const COLLECTOR_AAD: &str = "case_events.collector_id";
+
+/// What the station records about a person at intake (求助登记表).
+#[derive(Debug, Clone, Default)]
+pub struct PersonInput {
+    pub name: String,
+    pub aliases: String,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub estimated_age: Option<u32>,
+    pub resident_id: Option<ResidentId>,
+    pub registered_residence: String,
+    pub actual_residence: String,
+    /// Region of origin as far as known (6-digit code), for statistics and tracing.
+    pub origin_region: String,
+    pub dialect: String,
+    pub height_cm: Option<u32>,
+    pub build: String,
+    pub features: String,
+    pub clothing: String,
+    /// 健康状况 (sensitive: stored encrypted).
+    pub health: String,
+    pub mental_state: String,
+    pub intellectual_state: String,
+    pub needs_collection: bool,
+    pub mental_or_intellectual: bool,
+    /// 近亲属及联系方式 (sensitive: stored encrypted).
+    pub relatives: String,
+}
+
+impl PersonInput {
+    /// Field rules: impossible ages and future birth dates are refused.
+    pub fn validate(&self, today: NaiveDate) -> Result<()> {
+        let long = |s: &str, n: usize| s.chars().count() > n;
+        if long(&self.name, 50) || long(&self.aliases, 100) {
+            return Err(StoreError::Invalid("name_too_long"));
+        }
+        if let Some(b) = self.birth_date {
+            if b > today || b < NaiveDate::from_ymd_opt(1900, 1, 1).expect("date") {
+                return Err(StoreError::Invalid("birth_date_invalid"));
+            }
+        }
+        if let Some(a) = self.estimated_age {
+            if a > 120 {
+                return Err(StoreError::Invalid("age_invalid"));
+            }
+        }
+        if let Some(h) = self.height_cm {
+            if !(40..=250).contains(&h) {
+                return Err(StoreError::Invalid("height_invalid"));
+            }
+        }
+        if !self.origin_region.is_empty() && RegionCode::parse(&self.origin_region).is_err() {
+            return Err(StoreError::Invalid("region_code_invalid"));
+        }
+        for s in [
+            &self.registered_residence,
+            &self.actual_residence,
+            &self.features,
+            &self.clothing,
+            &self.health,
+            &self.relatives,
+        ] {
+            if long(s, 500) {
+                return Err(StoreError::Invalid("text_too_long"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Identity is confirmed when the identity number is known.
+    pub fn unidentified(&self) -> bool {
+        self.resident_id.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IntakeInput {
+    pub station_id: i64,
+    pub channel: Channel,
+    pub cause: String,
+    pub registered_at: DateTime<Utc>,
+    pub person: PersonInput,
+}
+
+/// A case with its person, as the pages show it. Sensitive fields are masked.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub id: i64,
+    pub case_no: String,
+    pub region_code: String,
+    pub station_id: i64,
+    pub person_id: i64,
+    pub channel: String,
+    pub state: String,
+    pub cause: String,
+    pub registered_at: i64,
+    pub admitted_at: Option<i64>,
+    pub departed_at: Option<i64>,
+    pub exit_kind: Option<String>,
+    pub unidentified: bool,
+    pub verify_later: bool,
+    pub area: String,
+    pub bed: String,
+    pub notice_published_at: Option<i64>,
+    pub dna_requested_at: Option<i64>,
+    pub extension_approved_at: Option<i64>,
+    pub notice_updated_at: Option<i64>,
+    pub settlement_started_at: Option<i64>,
+    pub linked_case_id: Option<i64>,
+    pub version: i64,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: Option<String>,
+    pub estimated_age: Option<i64>,
+    pub estimated_on: Option<String>,
+    pub resident_id_masked: Option<String>,
+    pub origin_region: String,
+    pub dialect: String,
+    pub height_cm: Option<i64>,
+    pub features: String,
+    pub clothing: String,
+    pub needs_collection: bool,
+    pub mental_or_intellectual: bool,
+}
+
+impl CaseView {
+    /// Age on a day, from the birth date or the estimate.
+    pub fn age_on(&self, on: NaiveDate) -> Option<u32> {
+        let birth = self
+            .birth_date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let est = match (self.estimated_age, self.estimated_on.as_deref()) {
+            (Some(a), Some(d)) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .map(|d| (a.max(0) as u32, d)),
+            _ => None,
+        };
+        case::age_for_rules(birth, est, on)
+    }
+
+    pub fn state(&self) -> CaseState {
+        CaseState::parse(&self.state).unwrap_or(CaseState::Registered)
+    }
+
+    /// Whole days since admission (or registration).
+    pub fn days_in_station(&self, now_ms: i64) -> i64 {
+        let from = self.admitted_at.unwrap_or(self.registered_at);
+        let to = self.departed_at.unwrap_or(now_ms);
+        (to - from).max(0) / 86_400_000
+    }
+
+    pub fn person_facts(&self, on: NaiveDate) -> PersonFacts {
+        PersonFacts {
+            age: self.age_on(on).unwrap_or(30),
+            needs_collection: self.needs_collection,
+            unidentified: self.unidentified,
+        }
+    }
+
+    /// The deadlines of this stay now.
+    pub fn deadlines(&self, cal: &WorkCalendar, now: DateTime<Utc>) -> Vec<Deadline> {
+        let ts = |ms: Option<i64>| ms.and_then(|m| Utc.timestamp_millis_opt(m).single());
+        let Some(admitted) = ts(self.admitted_at) else {
+            return Vec::new();
+        };
+        let today = jiuzhu_domain::time::local_date(now.timestamp_millis()).expect("valid now");
+        deadline::deadlines(
+            &StayFacts {
+                admitted_at: admitted,
+                unidentified: self.unidentified,
+                age: self.age_on(today),
+                mental_or_intellectual: self.mental_or_intellectual,
+                in_station: self.state() == CaseState::InStation,
+                notice_published_at: ts(self.notice_published_at),
+                dna_requested_at: ts(self.dna_requested_at),
+                extension_approved_at: ts(self.extension_approved_at),
+                notice_updated_at: ts(self.notice_updated_at),
+                settlement_started_at: ts(self.settlement_started_at),
+            },
+            cal,
+            now,
+        )
+    }
+}
+
+/// An earlier record that may be the same person: shown at intake, never merged.
+#[derive(Debug, Clone, Serialize)]
+pub struct PriorPerson {
+    pub person_id: i64,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: Option<String>,
+    pub estimated_age: Option<i64>,
+    pub features: String,
+    pub cases: i64,
+    pub last_case_id: Option<i64>,
+    /// `resident_id` (exact number) or `name_age` (a candidate to check).
+    pub matched_on: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseEventRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor_name: String,
+    pub event: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub q: String,
+    pub state: Option<CaseState>,
+    pub station_id: Option<i64>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+const CASE_COLS: &str = "c.id, c.case_no, c.region_code, c.station_id, c.person_id, c.channel, c.state, c.cause, \
+    c.registered_at, c.admitted_at, c.departed_at, c.exit_kind, c.unidentified, c.verify_later, c.area, c.bed, \
+    c.notice_published_at, c.dna_requested_at, c.extension_approved_at, c.notice_updated_at, c.settlement_started_at, \
+    c.linked_case_id, c.version, p.name, p.sex, p.birth_date, p.estimated_age, p.estimated_on, p.resident_id_enc, \
+    p.origin_region, p.dialect, p.height_cm, p.features, p.clothing, p.needs_collection, p.mental_or_intellectual";
+
+fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl Db {
+    fn case_row(&self, r: &sqlx::any::AnyRow) -> std::result::Result<CaseView, sqlx::Error> {
+        let rid: Option<Vec<u8>> = r.try_get("resident_id_enc")?;
+        Ok(CaseView {
+            id: r.try_get("id")?,
+            case_no: r.try_get("case_no")?,
+            region_code: r.try_get("region_code")?,
+            station_id: r.try_get("station_id")?,
+            person_id: r.try_get("person_id")?,
+            channel: r.try_get("channel")?,
+            state: r.try_get("state")?,
+            cause: r.try_get("cause")?,
+            registered_at: r.try_get("registered_at")?,
+            admitted_at: r.try_get("admitted_at")?,
+            departed_at: r.try_get("departed_at")?,
+            exit_kind: r.try_get("exit_kind")?,
+            unidentified: r.try_get::<i64, _>("unidentified")? != 0,
+            verify_later: r.try_get::<i64, _>("verify_later")? != 0,
+            area: r.try_get("area")?,
+            bed: r.try_get("bed")?,
+            notice_published_at: r.try_get("notice_published_at")?,
+            dna_requested_at: r.try_get("dna_requested_at")?,
+            extension_approved_at: r.try_get("extension_approved_at")?,
+            notice_updated_at: r.try_get("notice_updated_at")?,
+            settlement_started_at: r.try_get("settlement_started_at")?,
+            linked_case_id: r.try_get("linked_case_id")?,
+            version: r.try_get("version")?,
+            name: r.try_get("name")?,
+            sex: r.try_get("sex")?,
+            birth_date: r.try_get("birth_date")?,
+            estimated_age: r.try_get("estimated_age")?,
+            estimated_on: r.try_get("estimated_on")?,
+            resident_id_masked: rid
+                .and_then(|b| self.keys().decrypt(RID_AAD, &b).ok())
+                .map(|s| jiuzhu_domain::mask::resident_id(&s)),
+            origin_region: r.try_get("origin_region")?,
+            dialect: r.try_get("dialect")?,
+            height_cm: r.try_get("height_cm")?,
+            features: r.try_get("features")?,
+            clothing: r.try_get("clothing")?,
+            needs_collection: r.try_get::<i64, _>("needs_collection")? != 0,
+            mental_or_intellectual: r.try_get::<i64, _>("mental_or_intellectual")? != 0,
+        })
+    }
+
+    /// Earlier people who may be this one: the exact identity number first, then the
+    /// same name and sex with an age within five years.
+    pub async fn prior_people(
+        &self,
+        scopes: &[RegionCode],
+        p: &PersonInput,
+        today: NaiveDate,
+    ) -> Result<Vec<PriorPerson>> {
+        let mut out = Vec::new();
+        let cols = "p.id, p.name, p.sex, p.birth_date, p.estimated_age, p.features, \
+            (SELECT COUNT(*) FROM cases c WHERE c.person_id = p.id) AS n, \
+            (SELECT MAX(c.id) FROM cases c WHERE c.person_id = p.id) AS last_case";
+        let map = |r: &sqlx::any::AnyRow,
+                   how: &'static str|
+         -> std::result::Result<PriorPerson, sqlx::Error> {
+            Ok(PriorPerson {
+                person_id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                sex: r.try_get("sex")?,
+                birth_date: r.try_get("birth_date")?,
+                estimated_age: r.try_get("estimated_age")?,
+                features: r.try_get("features")?,
+                cases: r.try_get("n")?,
+                last_case_id: r.try_get("last_case")?,
+                matched_on: how,
+            })
+        };
+        if let Some(rid) = &p.resident_id {
+            let mut q = Sql::new(&format!(
+                "SELECT {cols} FROM persons p WHERE p.resident_id_idx = "
+            ));
+            q.bind_text(self.keys().blind_index("resident_id", rid.as_str()));
+            q.scope("p.region_code", scopes);
+            for r in sqlx::query_with(q.text(), q.args())
+                .fetch_all(self.reader())
+                .await?
+            {
+                out.push(map(&r, "resident_id")?);
+            }
+        }
+        if !p.name.trim().is_empty() {
+            let mut q = Sql::new(&format!("SELECT {cols} FROM persons p WHERE p.name = "));
+            q.bind_text(p.name.trim());
+            if let Some(s) = p.sex {
+                q.push(" AND p.sex = ").bind_text(s.as_str());
+            }
+            q.scope("p.region_code", scopes);
+            q.push(" ORDER BY p.id DESC LIMIT 20");
+            let age = p
+                .birth_date
+                .map(|b| jiuzhu_domain::resident_id::age_on(b, today))
+                .or(p.estimated_age);
+            for r in sqlx::query_with(q.text(), q.args())
+                .fetch_all(self.reader())
+                .await?
+            {
+                let cand = map(&r, "name_age")?;
+                if out
+                    .iter()
+                    .any(|o: &PriorPerson| o.person_id == cand.person_id)
+                {
+                    continue;
+                }
+                let cand_age = cand
+                    .birth_date
+                    .as_deref()
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .map(|b| jiuzhu_domain::resident_id::age_on(b, today) as i64)
+                    .or(cand.estimated_age);
+                let close = match (age, cand_age) {
+                    (Some(a), Some(b)) => (a as i64 - b).abs() <= 5,
+                    _ => true,
+                };
+                if close {
+                    out.push(cand);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// 求助登记: registers a person and opens a case, in one transaction. A prior person
+    /// found by exact identity number is reused (the same human) and the new case linked to
+    /// their last one; name matches are only suggestions.
+    pub async fn intake(
+        &self,
+        actor: &Actor,
+        region: &RegionCode,
+        input: &IntakeInput,
+    ) -> Result<CaseView> {
+        let today = jiuzhu_domain::time::local_date(now_ms()).expect("now");
+        input.person.validate(today)?;
+        if input.registered_at.timestamp_millis() > now_ms() + 5 * 60_000 {
+            return Err(StoreError::Invalid("time_in_future"));
+        }
+        if input.cause.chars().count() > 500 {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let prior = match &input.person.resident_id {
+            Some(_) => self
+                .prior_people(&[RegionCode::nation()], &input.person, today)
+                .await?
+                .into_iter()
+                .find(|p| p.matched_on == "resident_id"),
+            None => None,
+        };
+        let p = &input.person;
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let person_id = match &prior {
+            Some(pp) => pp.person_id,
+            None => sqlx::query_scalar(
+                "INSERT INTO persons (region_code, name, aliases, sex, birth_date, estimated_age, estimated_on, resident_id_enc, \
+                 resident_id_idx, registered_residence, actual_residence, origin_region, dialect, height_cm, build, features, \
+                 clothing, health_enc, mental_state, intellectual_state, needs_collection, mental_or_intellectual, relatives_enc, \
+                 created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24) RETURNING id",
+            )
+            .bind(region.to_string())
+            .bind(p.name.trim().to_string())
+            .bind(p.aliases.trim().to_string())
+            .bind(p.sex.map(Sex::as_str).unwrap_or("").to_string())
+            .bind(p.birth_date.map(date_text))
+            .bind(p.estimated_age.map(i64::from))
+            .bind(p.estimated_age.map(|_| date_text(today)))
+            .bind(p.resident_id.as_ref().map(|r| self.keys().encrypt(RID_AAD, r.as_str())))
+            .bind(p.resident_id.as_ref().map(|r| self.keys().blind_index("resident_id", r.as_str())))
+            .bind(p.registered_residence.clone())
+            .bind(p.actual_residence.clone())
+            .bind(p.origin_region.clone())
+            .bind(p.dialect.clone())
+            .bind(p.height_cm.map(i64::from))
+            .bind(p.build.clone())
+            .bind(p.features.clone())
+            .bind(p.clothing.clone())
+            .bind((!p.health.is_empty()).then(|| self.keys().encrypt(HEALTH_AAD, &p.health)))
+            .bind(p.mental_state.clone())
+            .bind(p.intellectual_state.clone())
+            .bind(p.needs_collection as i64)
+            .bind(p.mental_or_intellectual as i64)
+            .bind((!p.relatives.is_empty()).then(|| self.keys().encrypt(RELATIVES_AAD, &p.relatives)))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?,
+        };
+        let placeholder = crate::crypto::random_token();
+        let case_id: i64 = sqlx::query_scalar(
+            "INSERT INTO cases (region_code, station_id, person_id, case_no, channel, state, cause, registered_at, unidentified, \
+             linked_case_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id",
+        )
+        .bind(region.to_string())
+        .bind(input.station_id)
+        .bind(person_id)
+        .bind(placeholder)
+        .bind(input.channel.as_str())
+        .bind(CaseState::Registered.as_str())
+        .bind(input.cause.trim().to_string())
+        .bind(input.registered_at.timestamp_millis())
+        .bind(p.unidentified() as i64)
+        .bind(prior.as_ref().and_then(|pp| pp.last_case_id))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Invalid("station_unknown"),
+            _ => StoreError::Database(e),
+        })?;
+        let year = jiuzhu_domain::time::local_date(input.registered_at.timestamp_millis())
+            .map(|d| d.format("%Y").to_string())
+            .unwrap_or_default();
+        let case_no = format!("{year}-{:03}-{case_id:06}", input.station_id);
+        sqlx::query("UPDATE cases SET case_no = $1 WHERE id = $2")
+            .bind(case_no.clone())
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO case_events (case_id, region_code, at, actor_user_id, actor_name, event, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+            .bind(case_id)
+            .bind(region.to_string())
+            .bind(input.registered_at.timestamp_millis())
+            .bind(actor.user_id)
+            .bind(actor.name.clone())
+            .bind("intake")
+            .bind(serde_json::json!({"channel": input.channel.as_str(), "cause": input.cause, "prior_person": prior.as_ref().map(|p| p.person_id)}).to_string())
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "case.intake",
+                record_kind: "case",
+                record_id: case_id.to_string(),
+                region,
+                changes: vec![
+                    Change::new("case_no", None::<String>, Some(&case_no)),
+                    Change::new("name", None::<String>, Some(p.name.trim())),
+                    Change::sensitive("resident_id", false, p.resident_id.is_some()),
+                    Change::sensitive("health", false, !p.health.is_empty()),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.case(case_id).await
+    }
+
+    pub async fn case(&self, id: i64) -> Result<CaseView> {
+        let r = sqlx::query(&format!(
+            "SELECT {CASE_COLS} FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(self.case_row(&r)?)
+    }
+
+    pub async fn cases_list(
+        &self,
+        scopes: &[RegionCode],
+        f: &CaseFilter,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<Paged<CaseView>> {
+        let mut q = Sql::new("FROM cases c JOIN persons p ON p.id = c.person_id WHERE 1 = 1");
+        q.scope("c.region_code", scopes);
+        q.keyword(&["p.name", "p.aliases", "c.case_no", "p.features"], &f.q);
+        if let Some(s) = f.state {
+            q.push(" AND c.state = ").bind_text(s.as_str());
+        }
+        if let Some(st) = f.station_id {
+            q.push(" AND c.station_id = ").bind_i64(st);
+        }
+        if let Some(t) = f.from_ms {
+            q.push(" AND c.registered_at >= ").bind_i64(t);
+        }
+        if let Some(t) = f.to_ms {
+            q.push(" AND c.registered_at < ").bind_i64(t);
+        }
+        let sort = if sort.column.is_empty() {
+            Sort {
+                column: "c.registered_at".into(),
+                descending: true,
+            }
+        } else {
+            sort.clone()
+        };
+        fetch_paged(
+            self.reader(),
+            CASE_COLS,
+            q,
+            &sort,
+            &[
+                "c.registered_at",
+                "c.admitted_at",
+                "p.name",
+                "c.case_no",
+                "c.state",
+            ],
+            "c.registered_at",
+            "c.id",
+            page,
+            |r| self.case_row(r),
+        )
+        .await
+    }
+
+    /// Everyone in the station now (在站), for the station board.
+    pub async fn station_board(&self, scopes: &[RegionCode]) -> Result<Vec<CaseView>> {
+        let mut q = Sql::new(&format!("SELECT {CASE_COLS} FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.state IN ('in_station', 'checked', 'registered', 'diverted')"));
+        q.scope("c.region_code", scopes);
+        q.push(" ORDER BY c.admitted_at, c.registered_at LIMIT 1000");
+        let rows = sqlx::query_with(q.text(), q.args())
+            .fetch_all(self.reader())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| self.case_row(r))
+            .collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEventRow>> {
+        let rows = sqlx::query("SELECT id, at, actor_name, event, detail FROM case_events WHERE case_id = $1 ORDER BY at, id")
+            .bind(case_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseEventRow {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor_name: r.try_get("actor_name")?,
+                    event: r.try_get("event")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Applies one event of the case's state machine. The domain decides whether it is
+    /// allowed; a stale version is a conflict; nothing is written when either refuses.
+    pub async fn case_apply(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        event: &CaseEvent,
+        at: DateTime<Utc>,
+        rules: ExitRules,
+    ) -> Result<CaseView> {
+        let c = self.case(id).await?;
+        if c.version != expected_version {
+            return Err(StoreError::Conflict { current: c.version });
+        }
+        let now = Utc::now();
+        let registered = Utc
+            .timestamp_millis_opt(c.registered_at)
+            .single()
+            .expect("stored instant");
+        case::check_event_time(at, registered, now).map_err(|e| StoreError::Invalid(e.code()))?;
+        let on = jiuzhu_domain::time::local_date(at.timestamp_millis()).expect("valid");
+        let next = case::apply(
+            c.state(),
+            event,
+            c.person_facts(on),
+            rules,
+            c.days_in_station(at.timestamp_millis()),
+        )
+        .map_err(|e| StoreError::Invalid(e.code()))?;
+        let at_ms = at.timestamp_millis();
+        let mut tx = self.begin().await?;
+        let (admitted, departed, exit_kind, exit_detail, verify_later) = match event {
+            CaseEvent::Screen(jiuzhu_domain::case::Screening::Admit { verify_later }) => {
+                (Some(at_ms), None, None, String::new(), *verify_later)
+            }
+            CaseEvent::Depart(exit) => (
+                c.admitted_at,
+                Some(at_ms),
+                Some(exit.kind().as_str()),
+                serde_json::to_string(exit).expect("serialises"),
+                c.verify_later,
+            ),
+            CaseEvent::Screen(jiuzhu_domain::case::Screening::Refuse { .. }) => {
+                (None, Some(at_ms), None, String::new(), false)
+            }
+            _ => (c.admitted_at, None, None, String::new(), c.verify_later),
+        };
+        let done = sqlx::query(
+            "UPDATE cases SET state = $1, admitted_at = $2, departed_at = $3, exit_kind = $4, exit_detail = $5, verify_later = $6, \
+             updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+        )
+        .bind(next.as_str())
+        .bind(admitted)
+        .bind(departed)
+        .bind(exit_kind)
+        .bind(exit_detail)
+        .bind(verify_later as i64)
+        .bind(now_ms())
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let current: i64 = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Err(StoreError::Conflict { current });
+        }
+        let collector = match event {
+            CaseEvent::Depart(jiuzhu_domain::case::Exit::CollectedByRelatives {
+                collector_id: Some(r),
+                ..
+            }) => Some(self.keys().encrypt(COLLECTOR_AAD, r.as_str())),
+            _ => None,
+        };
+        let detail = serde_json::to_value(event).expect("serialises");
+        sqlx::query("INSERT INTO case_events (case_id, region_code, at, actor_user_id, actor_name, event, detail, documents) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
+            .bind(id)
+            .bind(c.region_code.clone())
+            .bind(at_ms)
+            .bind(actor.user_id)
+            .bind(actor.name.clone())
+            .bind(event.name())
+            .bind(detail.to_string())
+            .bind(collector.map(|b| base64_encode(&b)).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        let region = RegionCode::try_from(c.region_code.clone())
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "case.transition",
+                record_kind: "case",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new("state", Some(c.state.as_str()), Some(next.as_str())),
+                    Change::new("event", None::<String>, Some(event.name())),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.case(id).await
+    }
+
+    /// Records that a deadline's task was done (notice published, DNA requested…).
+    pub async fn case_mark(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        kind: DeadlineKind,
+        at: DateTime<Utc>,
+    ) -> Result<CaseView> {
+        let c = self.case(id).await?;
+        let registered = Utc
+            .timestamp_millis_opt(c.registered_at)
+            .single()
+            .expect("stored instant");
+        case::check_event_time(at, registered, Utc::now())
+            .map_err(|e| StoreError::Invalid(e.code()))?;
+        let column = match kind {
+            DeadlineKind::SearchNotice => "notice_published_at",
+            DeadlineKind::DnaRequest => "dna_requested_at",
+            DeadlineKind::StayExtension => "extension_approved_at",
+            DeadlineKind::NoticeUpdate => "notice_updated_at",
+            DeadlineKind::Settlement => "settlement_started_at",
+        };
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(&format!("UPDATE cases SET {column} = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4"))
+            .bind(at.timestamp_millis())
+            .bind(now_ms())
+            .bind(id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            let current: i64 = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Err(StoreError::Conflict { current });
+        }
+        sqlx::query("INSERT INTO case_events (case_id, region_code, at, actor_user_id, actor_name, event, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+            .bind(id)
+            .bind(c.region_code.clone())
+            .bind(at.timestamp_millis())
+            .bind(actor.user_id)
+            .bind(actor.name.clone())
+            .bind(kind.as_str())
+            .bind(String::new())
+            .execute(&mut *tx)
+            .await?;
+        let region = RegionCode::try_from(c.region_code.clone())
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "case.deadline_met",
+                record_kind: "case",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new(
+                    column,
+                    None::<String>,
+                    Some(at.timestamp_millis()),
+                )],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.case(id).await
+    }
+
+    /// The full identity number, health notes and relatives of a case's person (logged).
+    pub async fn person_reveal(
+        &self,
+        actor: &Actor,
+        person_id: i64,
+    ) -> Result<(Option<String>, Option<String>, Option<String>)> {
+        let r = sqlx::query("SELECT region_code, resident_id_enc, health_enc, relatives_enc FROM persons WHERE id = $1")
+            .bind(person_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let region = RegionCode::try_from(r.try_get::<String, _>("region_code")?)
+            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        self.log_access(
+            actor,
+            "person",
+            &person_id.to_string(),
+            "resident_id,health,relatives",
+            &region,
+            "reveal",
+        )
+        .await?;
+        let dec = |col: &str, aad: &str| -> Result<Option<String>> {
+            let b: Option<Vec<u8>> = r.try_get(col)?;
+            b.map(|b| self.keys().decrypt(aad, &b)).transpose()
+        };
+        Ok((
+            dec("resident_id_enc", RID_AAD)?,
+            dec("health_enc", HEALTH_AAD)?,
+            dec("relatives_enc", RELATIVES_AAD)?,
+        ))
+    }
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
