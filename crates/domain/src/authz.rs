@@ -90,6 +90,8 @@ string_enum! {
         Profile = "profile",
         /// Pages anyone may see: login, public notices, health checks.
         PublicPage = "public_page",
+        /// 救助个案: a person's stay at a rescue station, with the person's record.
+        Case = "case",
     }
 }
 
@@ -121,6 +123,12 @@ pub fn role_permits(role: Role, action: Action, resource: Resource) -> bool {
         (User, SystemAdmin) => matches!(action, View | Create | Update | Manage | Reveal | Export),
         (User, BureauLeader) => matches!(action, View | Export),
         (User, _) => false,
+        // 三员分立 again: the administrator runs the system, not the casework.
+        (Case, StationStaff) => matches!(action, View | Create | Update | Reveal | Export),
+        (Case, PatrolStaff | HotlineOperator) => matches!(action, View | Create),
+        (Case, SocialWorker) => matches!(action, View | Update),
+        (Case, BureauLeader) => matches!(action, View | Export),
+        (Case, _) => false,
     }
 }
 

@@ -21,6 +21,18 @@
     }
   });
 
+  // Exit form: show only the fields of the chosen way out (data-for lists the exits).
+  function syncExitFields(form) {
+    var kind = form.querySelector("[name=step]").value;
+    form.querySelectorAll("[data-for]").forEach(function (el) {
+      el.style.display = el.getAttribute("data-for").split(" ").indexOf(kind) >= 0 ? "" : "none";
+    });
+  }
+  document.querySelectorAll("form.exit-form").forEach(function (f) {
+    syncExitFields(f);
+    f.querySelector("[name=step]").addEventListener("change", function () { syncExitFields(f); });
+  });
+
   // Charts: <div class="chart" data-chart='{"title":…,"rows":[{"name","value","href"}]}'>.
   // Every bar links to the records behind it.
   function drawCharts() {

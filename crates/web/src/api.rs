@@ -220,6 +220,109 @@ pub async fn access_log(
     .into_response())
 }
 
+pub async fn cases_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Case);
+    let f = jiuzhu_storage::station::CaseFilter {
+        q: q.q.clone(),
+        state: q
+            .get("state")
+            .and_then(jiuzhu_domain::case::CaseState::parse),
+        ..Default::default()
+    };
+    Ok(Json(
+        st.db
+            .cases_list(&scopes, &f, &jiuzhu_storage::Sort::default(), q.page())
+            .await?,
+    )
+    .into_response())
+}
+
+pub async fn case_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let f: crate::pages::cases::IntakeForm = body(&bytes)?;
+    let (station_id, input) = f.input()?;
+    let station = st
+        .db
+        .org(station_id)
+        .await
+        .map_err(|_| AppError::invalid("station_required", "station_id"))?;
+    if station.kind != OrgKind::RescueStation.as_str() {
+        return Err(AppError::invalid("station_required", "station_id"));
+    }
+    ctx.require(
+        Action::Create,
+        Resource::Case,
+        &station.region_code,
+        Some(station.id),
+    )?;
+    let region = RegionCode::parse(&station.region_code)
+        .map_err(|_| AppError::invalid("region_code_invalid", "station_id"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.db.intake(&ctx.actor, &region, &input).await?),
+    )
+        .into_response())
+}
+
+pub async fn case_get(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let c = st.db.case(parse_id(&id)?).await?;
+    ctx.require(
+        Action::View,
+        Resource::Case,
+        &c.region_code,
+        Some(c.station_id),
+    )?;
+    let deadlines = c.deadlines(&jiuzhu_domain::WorkCalendar::national(), chrono::Utc::now());
+    let events = st.db.case_events(c.id).await?;
+    Ok(Json(json!({ "case": c, "deadlines": deadlines, "events": events })).into_response())
+}
+
+pub async fn case_step(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let c = st.db.case(parse_id(&id)?).await?;
+    ctx.require(
+        Action::Update,
+        Resource::Case,
+        &c.region_code,
+        Some(c.station_id),
+    )?;
+    let f: crate::pages::cases::StepForm = body(&bytes)?;
+    let version: i64 = f
+        .version
+        .parse()
+        .map_err(|_| AppError::invalid("version_required", "version"))?;
+    let event = f.event()?;
+    let at = crate::pages::cases::parse_local(&f.at)?;
+    Ok(Json(
+        st.db
+            .case_apply(
+                &ctx.actor,
+                c.id,
+                version,
+                &event,
+                at,
+                jiuzhu_domain::case::ExitRules::default(),
+            )
+            .await?,
+    )
+    .into_response())
+}
+
 /// The OpenAPI 3.1 document, generated from the route table so it cannot drift from it.
 pub async fn openapi() -> Response {
     let specs = crate::routes::api_specs();

@@ -106,310 +106,89 @@ impl Registry {
     }
 }
 
-pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
+/// The route table. One line per route: method, path, action, resource, summary, handler.
+#[rustfmt::skip]
+fn table(reg: Registry) -> Registry {
     use Action::*;
     use Resource::*;
-    let reg = Registry {
+    reg
+        // Public
+        .get("/healthz", View, PublicPage, "Liveness", pages::ops::healthz)
+        .get("/readyz", View, PublicPage, "Readiness: the database answers", pages::ops::readyz)
+        .get("/static/{*path}", View, PublicPage, "Embedded static files", assets::serve)
+        .get("/login", View, PublicPage, "Sign-in page", pages::auth::login_page)
+        .post("/login", Create, PublicPage, "Sign in", pages::auth::login)
+        .get("/lang/{code}", View, PublicPage, "Switch language", pages::auth::switch_lang)
+        .get("/api/v1/openapi.json", View, PublicPage, "This API's OpenAPI document", api::openapi)
+        // Signed in
+        .post("/logout", View, Profile, "Sign out", pages::auth::logout)
+        .get("/", View, Dashboard, "Home: counts and charts", pages::home::home)
+        .get("/profile", View, Profile, "My profile", pages::profile::page)
+        .post("/profile", Update, Profile, "Edit my profile", pages::profile::update)
+        .post("/profile/password", Update, Profile, "Change my password", pages::profile::change_password)
+        .post("/profile/tokens", Update, Profile, "Create an API token", pages::profile::create_token)
+        .post("/profile/tokens/{id}/revoke", Update, Profile, "Revoke an API token", pages::profile::revoke_token)
+        // Station cases (站内救助)
+        .get("/station", View, Case, "Station board: everyone in the station", pages::cases::board)
+        .get("/alerts", View, Case, "Deadlines due soon or passed", pages::cases::alerts)
+        .get("/cases", View, Case, "List cases", pages::cases::list)
+        .get("/cases/new", Create, Case, "Intake form (求助登记)", pages::cases::new_form)
+        .get("/cases/prior", Create, Case, "Earlier records of a person (fragment)", pages::cases::prior)
+        .post("/cases", Create, Case, "Register an intake", pages::cases::create)
+        .get("/cases/{id}", View, Case, "Case page with timeline and deadlines", pages::cases::show)
+        .post("/cases/{id}/events", Update, Case, "Next step of a case", pages::cases::step)
+        .post("/cases/{id}/deadlines/{kind}", Update, Case, "Record a deadline as met", pages::cases::mark)
+        .post("/cases/{id}/reveal", Reveal, Case, "Show identity number, health and relatives (logged)", pages::cases::reveal)
+        // Users and roles
+        .get("/users", View, User, "List users", pages::users::list)
+        .get("/users/new", Create, User, "New user form", pages::users::new_form)
+        .post("/users", Create, User, "Create a user", pages::users::create)
+        .get("/users/{id}", View, User, "User details", pages::users::show)
+        .post("/users/{id}", Update, User, "Edit a user", pages::users::update)
+        .post("/users/{id}/disable", Manage, User, "Disable a user", pages::users::disable)
+        .post("/users/{id}/enable", Manage, User, "Enable a user", pages::users::enable)
+        .post("/users/{id}/reset-password", Manage, User, "Reset a password", pages::users::reset_password)
+        .post("/users/{id}/grants", Manage, User, "Grant a role", pages::users::grant)
+        .post("/users/{id}/grants/revoke", Manage, User, "Revoke a role", pages::users::revoke)
+        .post("/users/{id}/reveal", Reveal, User, "Show identity number and phone (logged)", pages::users::reveal)
+        // Organisations
+        .get("/orgs", View, Organisation, "List organisations", pages::orgs::list)
+        .get("/orgs/new", Create, Organisation, "New organisation form", pages::orgs::new_form)
+        .post("/orgs", Create, Organisation, "Create an organisation", pages::orgs::create)
+        .get("/orgs/{id}", View, Organisation, "Organisation details", pages::orgs::show)
+        .get("/orgs/{id}/edit", Update, Organisation, "Edit form (reveals the phone, logged)", pages::orgs::edit_form)
+        .post("/orgs/{id}", Update, Organisation, "Save an organisation", pages::orgs::update)
+        // Regions
+        .get("/regions", View, Region, "Region tree", pages::regions::tree)
+        .get("/regions/{code}/children", View, Region, "Children of a region (fragment)", pages::regions::children)
+        // Audit
+        .get("/audit", View, AuditLog, "Audit log", pages::audit::audit_list)
+        .get("/audit/verify", Verify, AuditLog, "Check the audit hash chain", pages::audit::verify)
+        .get("/access-log", View, AccessLog, "Sensitive-data access log", pages::audit::access_list)
+        // JSON API
+        .get("/api/v1/me", View, Profile, "The signed-in user", api::me)
+        .get("/api/v1/organisations", View, Organisation, "List organisations", api::orgs_list)
+        .post("/api/v1/organisations", Create, Organisation, "Create an organisation", api::org_create)
+        .get("/api/v1/organisations/{id}", View, Organisation, "One organisation", api::org_get)
+        .put("/api/v1/organisations/{id}", Update, Organisation, "Update an organisation (send its version)", api::org_update)
+        .get("/api/v1/users", View, User, "List users", api::users_list)
+        .get("/api/v1/users/{id}", View, User, "One user", api::user_get)
+        .get("/api/v1/regions", View, Region, "Regions under a parent", api::regions)
+        .get("/api/v1/audit", View, AuditLog, "Audit log", api::audit)
+        .get("/api/v1/audit/verify", Verify, AuditLog, "Check the audit hash chain", api::audit_verify)
+        .get("/api/v1/access-log", View, AccessLog, "Sensitive-data access log", api::access_log)
+        .get("/api/v1/cases", View, Case, "List cases", api::cases_list)
+        .post("/api/v1/cases", Create, Case, "Register an intake (same fields as the form)", api::case_create)
+        .get("/api/v1/cases/{id}", View, Case, "One case with its deadlines and timeline", api::case_get)
+        .post("/api/v1/cases/{id}/events", Update, Case, "Apply the next step (step, version, …)", api::case_step)
+}
+
+pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
+    let reg = table(Registry {
         state: state.clone(),
         router: Router::new(),
         specs: Vec::new(),
-    };
-    let reg = reg
-        // Public
-        .get(
-            "/healthz",
-            View,
-            PublicPage,
-            "Liveness",
-            pages::ops::healthz,
-        )
-        .get(
-            "/readyz",
-            View,
-            PublicPage,
-            "Readiness: the database answers",
-            pages::ops::readyz,
-        )
-        .get(
-            "/static/{*path}",
-            View,
-            PublicPage,
-            "Embedded static files",
-            assets::serve,
-        )
-        .get(
-            "/login",
-            View,
-            PublicPage,
-            "Sign-in page",
-            pages::auth::login_page,
-        )
-        .post("/login", Create, PublicPage, "Sign in", pages::auth::login)
-        .get(
-            "/lang/{code}",
-            View,
-            PublicPage,
-            "Switch language",
-            pages::auth::switch_lang,
-        )
-        .get(
-            "/api/v1/openapi.json",
-            View,
-            PublicPage,
-            "This API's OpenAPI document",
-            api::openapi,
-        )
-        // Signed in
-        .post("/logout", View, Profile, "Sign out", pages::auth::logout)
-        .get(
-            "/",
-            View,
-            Dashboard,
-            "Home: counts and charts",
-            pages::home::home,
-        )
-        .get(
-            "/profile",
-            View,
-            Profile,
-            "My profile",
-            pages::profile::page,
-        )
-        .post(
-            "/profile",
-            Update,
-            Profile,
-            "Edit my profile",
-            pages::profile::update,
-        )
-        .post(
-            "/profile/password",
-            Update,
-            Profile,
-            "Change my password",
-            pages::profile::change_password,
-        )
-        .post(
-            "/profile/tokens",
-            Update,
-            Profile,
-            "Create an API token",
-            pages::profile::create_token,
-        )
-        .post(
-            "/profile/tokens/{id}/revoke",
-            Update,
-            Profile,
-            "Revoke an API token",
-            pages::profile::revoke_token,
-        )
-        // Users and roles
-        .get("/users", View, User, "List users", pages::users::list)
-        .get(
-            "/users/new",
-            Create,
-            User,
-            "New user form",
-            pages::users::new_form,
-        )
-        .post(
-            "/users",
-            Create,
-            User,
-            "Create a user",
-            pages::users::create,
-        )
-        .get(
-            "/users/{id}",
-            View,
-            User,
-            "User details",
-            pages::users::show,
-        )
-        .post(
-            "/users/{id}",
-            Update,
-            User,
-            "Edit a user",
-            pages::users::update,
-        )
-        .post(
-            "/users/{id}/disable",
-            Manage,
-            User,
-            "Disable a user",
-            pages::users::disable,
-        )
-        .post(
-            "/users/{id}/enable",
-            Manage,
-            User,
-            "Enable a user",
-            pages::users::enable,
-        )
-        .post(
-            "/users/{id}/reset-password",
-            Manage,
-            User,
-            "Reset a password",
-            pages::users::reset_password,
-        )
-        .post(
-            "/users/{id}/grants",
-            Manage,
-            User,
-            "Grant a role",
-            pages::users::grant,
-        )
-        .post(
-            "/users/{id}/grants/revoke",
-            Manage,
-            User,
-            "Revoke a role",
-            pages::users::revoke,
-        )
-        .post(
-            "/users/{id}/reveal",
-            Reveal,
-            User,
-            "Show identity number and phone (logged)",
-            pages::users::reveal,
-        )
-        // Organisations
-        .get(
-            "/orgs",
-            View,
-            Organisation,
-            "List organisations",
-            pages::orgs::list,
-        )
-        .get(
-            "/orgs/new",
-            Create,
-            Organisation,
-            "New organisation form",
-            pages::orgs::new_form,
-        )
-        .post(
-            "/orgs",
-            Create,
-            Organisation,
-            "Create an organisation",
-            pages::orgs::create,
-        )
-        .get(
-            "/orgs/{id}",
-            View,
-            Organisation,
-            "Organisation details",
-            pages::orgs::show,
-        )
-        .get(
-            "/orgs/{id}/edit",
-            Update,
-            Organisation,
-            "Edit form (reveals the phone, logged)",
-            pages::orgs::edit_form,
-        )
-        .post(
-            "/orgs/{id}",
-            Update,
-            Organisation,
-            "Save an organisation",
-            pages::orgs::update,
-        )
-        // Regions
-        .get(
-            "/regions",
-            View,
-            Region,
-            "Region tree",
-            pages::regions::tree,
-        )
-        .get(
-            "/regions/{code}/children",
-            View,
-            Region,
-            "Children of a region (fragment)",
-            pages::regions::children,
-        )
-        // Audit
-        .get(
-            "/audit",
-            View,
-            AuditLog,
-            "Audit log",
-            pages::audit::audit_list,
-        )
-        .get(
-            "/audit/verify",
-            Verify,
-            AuditLog,
-            "Check the audit hash chain",
-            pages::audit::verify,
-        )
-        .get(
-            "/access-log",
-            View,
-            AccessLog,
-            "Sensitive-data access log",
-            pages::audit::access_list,
-        )
-        // JSON API
-        .get("/api/v1/me", View, Profile, "The signed-in user", api::me)
-        .get(
-            "/api/v1/organisations",
-            View,
-            Organisation,
-            "List organisations",
-            api::orgs_list,
-        )
-        .post(
-            "/api/v1/organisations",
-            Create,
-            Organisation,
-            "Create an organisation",
-            api::org_create,
-        )
-        .get(
-            "/api/v1/organisations/{id}",
-            View,
-            Organisation,
-            "One organisation",
-            api::org_get,
-        )
-        .put(
-            "/api/v1/organisations/{id}",
-            Update,
-            Organisation,
-            "Update an organisation (send its version)",
-            api::org_update,
-        )
-        .get("/api/v1/users", View, User, "List users", api::users_list)
-        .get("/api/v1/users/{id}", View, User, "One user", api::user_get)
-        .get(
-            "/api/v1/regions",
-            View,
-            Region,
-            "Regions under a parent",
-            api::regions,
-        )
-        .get("/api/v1/audit", View, AuditLog, "Audit log", api::audit)
-        .get(
-            "/api/v1/audit/verify",
-            Verify,
-            AuditLog,
-            "Check the audit hash chain",
-            api::audit_verify,
-        )
-        .get(
-            "/api/v1/access-log",
-            View,
-            AccessLog,
-            "Sensitive-data access log",
-            api::access_log,
-        );
-
+    });
     let specs = reg.specs;
     let _ = SPECS.set(specs.clone());
     let router = reg

@@ -27,6 +27,8 @@ struct Fixtures {
     org_outside: i64,
     user_inside: i64,
     user_outside: i64,
+    case_inside: i64,
+    case_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -79,6 +81,39 @@ async fn spawn_app() -> App {
         .await
         .unwrap()
         .id;
+    let case_at = |region: &'static str, name: &'static str| {
+        let db = db.clone();
+        let a = a.clone();
+        async move {
+            let station = db
+                .org_create(
+                    &a,
+                    &OrgInput {
+                        region: r(region),
+                        kind: OrgKind::RescueStation,
+                        name: name.into(),
+                        address: String::new(),
+                        phone: None,
+                    },
+                )
+                .await
+                .unwrap();
+            let input = jiuzhu_storage::station::IntakeInput {
+                station_id: station.id,
+                channel: jiuzhu_domain::case::Channel::WalkIn,
+                cause: String::new(),
+                registered_at: chrono::Utc::now(),
+                person: jiuzhu_storage::station::PersonInput {
+                    name: "测试".into(),
+                    estimated_age: Some(40),
+                    ..Default::default()
+                },
+            };
+            db.intake(&a, &r(region), &input).await.unwrap().id
+        }
+    };
+    let case_inside = case_at("331102001000", "紫金街道救助点").await;
+    let case_outside = case_at("330000", "浙江省救助管理站").await;
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -96,6 +131,8 @@ async fn spawn_app() -> App {
             org_outside,
             user_inside,
             user_outside,
+            case_inside,
+            case_outside,
         },
     }
 }
@@ -199,6 +236,26 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ) => STAFF.to_vec(),
         (_, p) if p.starts_with("/orgs") || p.starts_with("/api/v1/organisations") => vec!["admin"],
         ("GET", p) if p.starts_with("/regions") || p == "/api/v1/regions" => STAFF.to_vec(),
+        (
+            "GET",
+            "/station" | "/alerts" | "/cases" | "/cases/{id}" | "/api/v1/cases"
+            | "/api/v1/cases/{id}",
+        ) => vec![
+            "leader",
+            "qt.leader",
+            "station",
+            "patrol",
+            "hotline",
+            "social",
+        ],
+        (_, "/cases/new" | "/cases/prior" | "/cases" | "/api/v1/cases") => {
+            vec!["station", "patrol", "hotline"]
+        }
+        ("POST", "/cases/{id}/reveal") => vec!["station"],
+        (
+            "POST",
+            "/cases/{id}/events" | "/cases/{id}/deadlines/{kind}" | "/api/v1/cases/{id}/events",
+        ) => vec!["station", "social"],
         (_, p)
             if p.starts_with("/audit")
                 || p.starts_with("/access-log")
@@ -217,6 +274,8 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("user")
     } else if path.contains("/orgs/{id}") || path.contains("/organisations/{id}") {
         Some("org")
+    } else if path.contains("/cases/{id}") {
+        Some("case")
     } else if path.starts_with("/regions/{code}") {
         Some("region")
     } else {
@@ -241,12 +300,20 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
                 f.org_outside
             }
         }
+        Some("case") => {
+            if inside {
+                f.case_inside
+            } else {
+                f.case_outside
+            }
+        }
         _ => 1,
     };
     let region = if inside { "331102001000" } else { "330000" };
     path.replace("{id}", &id.to_string())
         .replace("/regions/{code}", &format!("/regions/{region}"))
         .replace("{code}", "en")
+        .replace("{kind}", "search_notice")
         .replace("{*path}", "app-1.css")
 }
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod home;
 pub mod ops;
 pub mod orgs;
