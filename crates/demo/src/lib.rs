@@ -9,6 +9,7 @@
 
 pub mod names;
 pub mod rng;
+pub mod station;
 
 use chrono::NaiveDate;
 use jiuzhu_domain::authz::{Grant, Role};
@@ -37,6 +38,8 @@ pub struct DemoOptions {
     pub password: Option<String>,
     /// Extra synthetic staff accounts spread over the counties.
     pub extra_staff: usize,
+    /// Stays of the past year at the city's rescue station.
+    pub station_history: usize,
 }
 
 impl Default for DemoOptions {
@@ -45,6 +48,7 @@ impl Default for DemoOptions {
             seed: 331100,
             password: None,
             extra_staff: 60,
+            station_history: 360,
         }
     }
 }
@@ -364,6 +368,8 @@ pub async fn seed(
         )
         .await?;
     }
+    let station = org_ids["station"];
+    station::seed_history(db, &mut rng, station, &r("331102"), opts.station_history, chrono::Utc::now()).await?;
     Ok(accounts)
 }
 

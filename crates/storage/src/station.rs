@@ -172,7 +172,8 @@ impl CaseView {
     pub fn person_facts(&self, on: NaiveDate) -> PersonFacts {
         PersonFacts {
             age: self.age_on(on).unwrap_or(30),
-            needs_collection: self.needs_collection,
+            // 规程: people with mental or intellectual disability are collected too.
+            needs_collection: self.needs_collection || self.mental_or_intellectual,
             unidentified: self.unidentified,
         }
     }

@@ -1,0 +1,282 @@
+//! Benchmark: `bench <records> [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf]`
+//!
+//! `records` accepts suffixes: 100k, 1M, 5M.
+//! Batch: generate → prepare → blocking → u → EM → scoring → clustering,
+//! with blocking recall and precision/recall/F1 at 0.5/0.9/0.99.
+//! Online: build an [`Index`] over all records, time `Q` queries (p50/p95/p99).
+
+use std::time::{Duration, Instant};
+
+use jiuzhu_matching::gen::{generate, write_csv, GenConfig};
+use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, TrainingReport};
+use jiuzhu_matching::pipeline::{blocking_recall, cluster, pair_metrics, score_blocked_pairs};
+use jiuzhu_matching::rng::SplitMix64;
+use jiuzhu_matching::{
+    default_rules, Blocker, Features, Index, Model, TermFrequencies, TrainingConfig,
+};
+
+fn parse_count(s: &str) -> Option<usize> {
+    let s = s.to_ascii_lowercase();
+    let (num, mul) = if let Some(n) = s.strip_suffix('k') {
+        (n, 1_000.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 1_000_000.0)
+    } else {
+        (s.as_str(), 1.0)
+    };
+    num.parse::<f64>().ok().map(|v| (v * mul) as usize)
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+struct Args {
+    n: usize,
+    seed: u64,
+    csv: Option<String>,
+    queries: usize,
+    batch: bool,
+    online: bool,
+    csv_only: bool,
+    tf: bool,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = Args {
+        n: 100_000,
+        seed: 7,
+        csv: None,
+        queries: 1000,
+        batch: true,
+        online: true,
+        csv_only: false,
+        tf: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--seed" => {
+                a.seed = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--seed needs a number")?
+            }
+            "--csv" => a.csv = Some(it.next().ok_or("--csv needs a path")?),
+            "--queries" => {
+                a.queries = it
+                    .next()
+                    .and_then(|v| parse_count(&v))
+                    .ok_or("--queries needs a number")?
+            }
+            "--no-batch" => a.batch = false,
+            "--no-online" => a.online = false,
+            "--csv-only" => a.csv_only = true,
+            "--no-tf" => a.tf = false,
+            other => a.n = parse_count(other).ok_or(format!("bad argument {other}"))?,
+        }
+    }
+    Ok(a)
+}
+
+fn main() {
+    let a = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\nusage: bench <records, e.g. 100k|1M|5M> [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf]");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "# jiuzhu-matching benchmark: {} records, seed {}",
+        a.n, a.seed
+    );
+    let t = Instant::now();
+    let g = generate(&GenConfig {
+        seed: a.seed,
+        records: a.n,
+        duplicate_rate: 0.3,
+    });
+    println!("generate            {:>9.2} s", secs(t.elapsed()));
+    if let Some(path) = &a.csv {
+        let t = Instant::now();
+        let file = std::fs::File::create(path).expect("create csv");
+        write_csv(&g, std::io::BufWriter::new(file)).expect("write csv");
+        println!(
+            "write csv           {:>9.2} s  -> {path}",
+            secs(t.elapsed())
+        );
+    }
+    if a.csv_only {
+        return;
+    }
+    let t = Instant::now();
+    let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+    println!("prepare features    {:>9.2} s", secs(t.elapsed()));
+    let rules = default_rules();
+    let cfg = TrainingConfig::default();
+    let mut model = Model::initial(rules.clone());
+    model.tf_adjustment = a.tf;
+
+    if a.batch {
+        let t = Instant::now();
+        let blocker = Blocker::new(&rules, &features);
+        let counts = blocker.pair_counts();
+        let t_block = t.elapsed();
+        let (found, all_true) = blocking_recall(&blocker, &g.truth);
+        let total_pairs: u64 = counts.iter().sum();
+        println!(
+            "blocking            {:>9.2} s  ({} candidate pairs)",
+            secs(t_block),
+            total_pairs
+        );
+        for (r, c) in rules.iter().zip(&counts) {
+            println!("    rule {:<40} {:>12} new pairs", r.name(), c);
+        }
+        println!(
+            "blocking recall     {:>9.4}    ({found} of {all_true} true pairs)",
+            found as f64 / all_true.max(1) as f64
+        );
+
+        let mut report = TrainingReport::default();
+        let t = Instant::now();
+        report.u_pairs = estimate_u(&mut model, &features, &cfg);
+        println!(
+            "u estimation        {:>9.2} s  ({} random pairs)",
+            secs(t.elapsed()),
+            report.u_pairs
+        );
+        let t = Instant::now();
+        estimate_m(&mut model, &features, &cfg, &mut report);
+        println!("EM (m)              {:>9.2} s", secs(t.elapsed()));
+        for r in &report.em_runs {
+            println!(
+                "    session {:<30} {:>11} pairs {:>9} used {:>6} patterns {:>3} iters converged={} λ={:.4}",
+                r.rule, r.pairs, r.sampled, r.patterns, r.iterations, r.converged, r.lambda
+            );
+        }
+        let t = Instant::now();
+        let tf = TermFrequencies::build(&features);
+        estimate_prior(&mut model, &features, &blocker, &tf, &cfg, &mut report);
+        println!(
+            "prior (λ)           {:>9.2} s  (λ = {:.3e}, expected matches {:.0})",
+            secs(t.elapsed()),
+            model.prior,
+            report.expected_matches
+        );
+
+        let t = Instant::now();
+        let (pairs, scored) = score_blocked_pairs(&features, &model, &blocker, &tf, 0.01);
+        let d = t.elapsed();
+        println!(
+            "scoring             {:>9.2} s  ({scored} pairs, {:.2} M pairs/s, {} kept ≥0.01)",
+            secs(d),
+            scored as f64 / secs(d).max(1e-9) / 1e6,
+            pairs.len()
+        );
+        let t = Instant::now();
+        let clusters = cluster(features.len(), &pairs, 0.9);
+        let mut distinct = clusters.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        println!(
+            "clustering @0.9     {:>9.2} s  ({} clusters)",
+            secs(t.elapsed()),
+            distinct.len()
+        );
+        let mut people = g.truth.clone();
+        people.sort_unstable();
+        people.dedup();
+        println!("    true people: {}", people.len());
+        for th in [0.5, 0.9, 0.99] {
+            let m = pair_metrics(&pairs, &g.truth, th);
+            println!(
+                "p≥{th:<5} precision {:.4} recall {:.4} F1 {:.4}  (TP {} FP {} FN {})",
+                m.precision, m.recall, m.f1, m.true_positives, m.false_positives, m.false_negatives
+            );
+        }
+        println!("peak RSS after batch {:>8.0} MiB", peak_rss_mib());
+        println!("model m/u:");
+        for p in &model.fields {
+            let fmt = |v: &[f64]| {
+                v.iter()
+                    .map(|x| format!("{x:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            println!(
+                "    {:<7} m [{}]\n            u [{}]",
+                p.field.label(),
+                fmt(&p.m),
+                fmt(&p.u)
+            );
+        }
+    }
+
+    if a.online {
+        let t = Instant::now();
+        let index = Index::from_features(features, &model).expect("unique ids");
+        println!(
+            "index build         {:>9.2} s  ({} records)",
+            secs(t.elapsed()),
+            index.len()
+        );
+        let mut rng = SplitMix64::new(a.seed ^ 0xabcdef);
+        let mut times = Vec::with_capacity(a.queries);
+        let mut with_match = 0usize;
+        let mut hit_at_10 = 0usize;
+        let mut candidates_total = 0usize;
+        let mut person_size: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        for p in &g.truth {
+            *person_size.entry(*p).or_default() += 1;
+        }
+        for _ in 0..a.queries {
+            let i = rng.below(g.records.len() as u64) as usize;
+            let rec = &g.records[i];
+            let t = Instant::now();
+            let c = index.candidates(rec, 10);
+            times.push(t.elapsed());
+            candidates_total += c.len();
+            let has_match = person_size[&g.truth[i]] > 1;
+            if has_match {
+                with_match += 1;
+                if c.iter()
+                    .any(|c| g.truth[c.record_id as usize] == g.truth[i])
+                {
+                    hit_at_10 += 1;
+                }
+            }
+        }
+        times.sort_unstable();
+        let pct = |q: f64| {
+            times[((times.len() as f64 * q) as usize).min(times.len() - 1)].as_secs_f64() * 1e3
+        };
+        println!(
+            "online queries: {}  p50 {:.3} ms  p95 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
+            times.len(),
+            pct(0.5),
+            pct(0.95),
+            pct(0.99),
+            times.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        );
+        println!(
+            "    queries with a true match: {with_match}, true match in top 10: {hit_at_10} ({:.3}); mean candidates returned {:.1}",
+            hit_at_10 as f64 / with_match.max(1) as f64,
+            candidates_total as f64 / a.queries.max(1) as f64
+        );
+        println!("peak RSS            {:>9.0} MiB", peak_rss_mib());
+    }
+}

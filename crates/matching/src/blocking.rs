@@ -1,0 +1,391 @@
+//! Blocking (分块): only pairs that share a blocking key are compared.
+//!
+//! A rule is a conjunction of key parts ("same surname pinyin AND same sex").
+//! As in Splink, several rules are OR-ed, and a pair produced by rule *k* is
+//! skipped if an earlier rule *j < k* already produced it, so every candidate
+//! pair is scored exactly once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{Features, Field};
+use crate::hash::{combine, mix64};
+
+/// One component of a blocking key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyPart {
+    /// Exact toneless pinyin of the surname (so 張/张 and 单(shan)/善 agree).
+    SurnamePinyin,
+    /// Fuzzy pinyin of the whole name.
+    FuzzyFullName,
+    /// Fuzzy pinyin of the given name (catches a missing or misheard surname).
+    FuzzyGivenName,
+    /// Fuzzy pinyin of the last given-name character (for a nickname
+    /// 小X/阿X, of X): catches nicknames and dropped characters.
+    LastGivenChar,
+    /// Fuzzy pinyin of the first given-name character: with the surname it
+    /// catches a dropped later character (唐红芳 / 唐红).
+    FirstGivenChar,
+    /// The given name's fuzzy syllables in sorted order: catches swapped
+    /// characters (杨军伟 / 杨伟军).
+    GivenNameBag,
+    /// Sex.
+    Sex,
+    /// Birth year implied by birth date or estimated age.
+    BirthYear,
+    /// Exact birth date (only records that state one; estimates give no key).
+    ExactBirthDate,
+    /// Five-year band of the implied birth year (tolerates estimated ages).
+    BirthYearBand5,
+    /// Province of origin (2 digits).
+    Province,
+    /// Province of origin, or of the accent when the origin is unknown.
+    ProvinceOrAccent,
+    /// City of origin (4 digits).
+    City,
+    /// County of origin (6 digits).
+    County,
+}
+
+impl KeyPart {
+    /// The compared field this part constrains (such fields are not
+    /// estimated by EM on this rule's pairs).
+    pub fn field(self) -> Field {
+        match self {
+            KeyPart::SurnamePinyin
+            | KeyPart::FuzzyFullName
+            | KeyPart::FuzzyGivenName
+            | KeyPart::LastGivenChar
+            | KeyPart::FirstGivenChar
+            | KeyPart::GivenNameBag => Field::Name,
+            KeyPart::Sex => Field::Sex,
+            KeyPart::BirthYear | KeyPart::ExactBirthDate | KeyPart::BirthYearBand5 => Field::Age,
+            KeyPart::Province | KeyPart::ProvinceOrAccent | KeyPart::City | KeyPart::County => {
+                Field::Region
+            }
+        }
+    }
+
+    fn value(self, f: &Features, birth_year: Option<i32>) -> Option<u64> {
+        let v = match self {
+            KeyPart::SurnamePinyin => f.name.as_ref()?.surname_key()?,
+            KeyPart::FuzzyFullName => f.name.as_ref()?.fuzzy_full_key(),
+            KeyPart::FuzzyGivenName => f.name.as_ref()?.fuzzy_given_key()?,
+            KeyPart::LastGivenChar => u64::from(f.name.as_ref()?.given().last()?.fuzzy),
+            KeyPart::FirstGivenChar => u64::from(f.name.as_ref()?.given().first()?.fuzzy),
+            KeyPart::GivenNameBag => {
+                let g = f.name.as_ref()?.given();
+                let mut syl: Vec<u32> = g.iter().map(|c| c.fuzzy).collect();
+                if syl.is_empty() {
+                    return None;
+                }
+                syl.sort_unstable();
+                crate::hash::fx_hash_u32s(syl)
+            }
+            KeyPart::Sex => f.sex? as u64 + 1,
+            KeyPart::BirthYear => birth_year? as u64,
+            KeyPart::BirthYearBand5 => birth_year?.div_euclid(5) as u64,
+            KeyPart::ExactBirthDate => match f.birth? {
+                (days, true) => days as u64,
+                _ => return None,
+            },
+            KeyPart::Province => u64::from(f.region?.province()),
+            KeyPart::ProvinceOrAccent => u64::from(f.region.or(f.accent)?.province()),
+            KeyPart::City => u64::from(f.region?.city()?),
+            KeyPart::County => u64::from(f.region?.county()?),
+        };
+        Some(mix64(v ^ ((self as u64 + 1) << 56)))
+    }
+}
+
+/// A blocking rule: records agreeing on every part are compared. Built only
+/// through [`BlockingRule::new`] (also when deserialised), so it always has
+/// between 1 and [`MAX_KEY_PARTS`] parts: an empty rule would put every
+/// record in one block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawRule")]
+pub struct BlockingRule {
+    name: String,
+    parts: Vec<KeyPart>,
+}
+
+#[derive(Deserialize)]
+struct RawRule {
+    name: String,
+    parts: Vec<KeyPart>,
+}
+
+impl TryFrom<RawRule> for BlockingRule {
+    type Error = crate::MatchError;
+    fn try_from(r: RawRule) -> Result<Self, Self::Error> {
+        BlockingRule::new(&r.name, &r.parts)
+    }
+}
+
+/// Most parts a rule may combine.
+pub const MAX_KEY_PARTS: usize = 8;
+
+/// Sentinel for "this record has no key under this rule".
+pub const NO_KEY: u64 = 0;
+
+impl BlockingRule {
+    /// Creates a rule from 1..=[`MAX_KEY_PARTS`] parts.
+    pub fn new(name: &str, parts: &[KeyPart]) -> Result<BlockingRule, crate::MatchError> {
+        if parts.is_empty() || parts.len() > MAX_KEY_PARTS {
+            return Err(crate::MatchError::InvalidBlockingRule(name.to_string()));
+        }
+        Ok(BlockingRule {
+            name: name.to_string(),
+            parts: parts.to_vec(),
+        })
+    }
+
+    /// For the crate's own fixed rule lists (never empty, never too long).
+    pub(crate) fn fixed(name: &str, parts: &[KeyPart]) -> BlockingRule {
+        debug_assert!(!parts.is_empty() && parts.len() <= MAX_KEY_PARTS);
+        BlockingRule {
+            name: name.to_string(),
+            parts: parts.to_vec(),
+        }
+    }
+
+    /// Human-readable name, shown in reports.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The key parts.
+    pub fn parts(&self) -> &[KeyPart] {
+        &self.parts
+    }
+
+    /// Key of a record, or [`NO_KEY`] if any part is missing.
+    pub fn key(&self, f: &Features) -> u64 {
+        self.key_with_birth_year(f, f.birth_year())
+    }
+
+    /// Key with an explicit birth year (used by queries to probe nearby years
+    /// when the age is only an estimate).
+    pub fn key_with_birth_year(&self, f: &Features, birth_year: Option<i32>) -> u64 {
+        let mut vals = [0u64; MAX_KEY_PARTS];
+        for (slot, p) in vals.iter_mut().zip(&self.parts) {
+            match p.value(f, birth_year) {
+                Some(v) => *slot = v,
+                None => return NO_KEY,
+            }
+        }
+        combine(&vals[..self.parts.len()]).max(1)
+    }
+
+    /// Whether the rule involves the birth year.
+    pub fn uses_birth_year(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, KeyPart::BirthYear | KeyPart::BirthYearBand5))
+    }
+
+    /// Fields constrained by this rule, directly or through a strong
+    /// correlation: blocking on region also fixes accent (compared against
+    /// the region), and blocking on a name nearly fixes sex (Chinese given
+    /// names are strongly gendered: 伟/强 vs 芳/娜), so non-matches in such a
+    /// block agree on sex far more often than u says.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut v: Vec<Field> = self.parts.iter().map(|p| p.field()).collect();
+        if v.contains(&Field::Region) {
+            v.push(Field::Accent);
+        }
+        if v.contains(&Field::Name) {
+            v.push(Field::Sex);
+        }
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// The default rules used by the benchmark and [`crate::Index`]: tight
+/// enough for millions of records, diverse enough to catch noisy duplicates.
+pub fn default_rules() -> Vec<BlockingRule> {
+    use KeyPart::*;
+    let rule = BlockingRule::fixed;
+    vec![
+        rule("fuzzy_full_name", &[FuzzyFullName]),
+        rule(
+            "surname_pinyin+given_name_bag",
+            &[SurnamePinyin, GivenNameBag],
+        ),
+        rule("surname_pinyin+county", &[SurnamePinyin, County]),
+        rule(
+            "fuzzy_given_name+province_or_accent",
+            &[FuzzyGivenName, ProvinceOrAccent],
+        ),
+        rule("last_given_char+county", &[LastGivenChar, County]),
+        rule(
+            "surname_pinyin+first_given_char+sex+province_or_accent",
+            &[SurnamePinyin, FirstGivenChar, Sex, ProvinceOrAccent],
+        ),
+        rule(
+            "surname_pinyin+birth_year+province_or_accent",
+            &[SurnamePinyin, BirthYear, ProvinceOrAccent],
+        ),
+        rule(
+            "county+sex+birth_year_band5",
+            &[County, Sex, BirthYearBand5],
+        ),
+    ]
+}
+
+/// Blocking keys of a set of records under a list of rules, with pair
+/// enumeration that scores each pair once.
+pub struct Blocker<'a> {
+    rules: &'a [BlockingRule],
+    /// `keys[r][i]`: key of record `i` under rule `r`.
+    keys: Vec<Vec<u64>>,
+}
+
+impl<'a> Blocker<'a> {
+    /// Computes all keys.
+    pub fn new(rules: &'a [BlockingRule], features: &[Features]) -> Blocker<'a> {
+        let keys = rules
+            .iter()
+            .map(|r| features.iter().map(|f| r.key(f)).collect())
+            .collect();
+        Blocker { rules, keys }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &[BlockingRule] {
+        self.rules
+    }
+
+    /// Index of the first rule that produces the pair, if any.
+    pub fn first_rule(&self, a: u32, b: u32) -> Option<usize> {
+        self.keys.iter().position(|k| {
+            let (x, y) = (k[a as usize], k[b as usize]);
+            x != NO_KEY && x == y
+        })
+    }
+
+    /// Calls `f(a, b)` (with `a < b`) for every pair sharing a key under
+    /// rule `rule`. With `dedupe`, pairs already produced by an earlier rule
+    /// are skipped.
+    pub fn for_each_pair_of_rule(&self, rule: usize, dedupe: bool, mut f: impl FnMut(u32, u32)) {
+        let keys = &self.keys[rule];
+        let mut sorted: Vec<(u64, u32)> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, &k)| k != NO_KEY)
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
+        sorted.sort_unstable();
+        let earlier = &self.keys[..rule];
+        let mut start = 0;
+        while start < sorted.len() {
+            let key = sorted[start].0;
+            let mut end = start + 1;
+            while end < sorted.len() && sorted[end].0 == key {
+                end += 1;
+            }
+            let group = &sorted[start..end];
+            for (i, &(_, a)) in group.iter().enumerate() {
+                for &(_, b) in &group[i + 1..] {
+                    if dedupe
+                        && earlier.iter().any(|k| {
+                            let x = k[a as usize];
+                            x != NO_KEY && x == k[b as usize]
+                        })
+                    {
+                        continue;
+                    }
+                    f(a, b);
+                }
+            }
+            start = end;
+        }
+    }
+
+    /// Pairs rule `rule` produces on its own (Σ C(block size, 2)), cheap.
+    pub fn rule_pair_count(&self, rule: usize) -> u64 {
+        let mut keys: Vec<u64> = self.keys[rule]
+            .iter()
+            .copied()
+            .filter(|&k| k != NO_KEY)
+            .collect();
+        keys.sort_unstable();
+        let mut total = 0u64;
+        let mut i = 0;
+        while i < keys.len() {
+            let mut j = i + 1;
+            while j < keys.len() && keys[j] == keys[i] {
+                j += 1;
+            }
+            let n = (j - i) as u64;
+            total += n * (n - 1) / 2;
+            i = j;
+        }
+        total
+    }
+
+    /// Every candidate pair exactly once, across all rules; `f(a, b, rule)`.
+    pub fn for_each_pair(&self, mut f: impl FnMut(u32, u32, usize)) {
+        for r in 0..self.rules.len() {
+            self.for_each_pair_of_rule(r, true, |a, b| f(a, b, r));
+        }
+    }
+
+    /// Number of pairs each rule adds after deduplication.
+    pub fn pair_counts(&self) -> Vec<u64> {
+        (0..self.rules.len())
+            .map(|r| {
+                let mut n = 0u64;
+                self.for_each_pair_of_rule(r, true, |_, _| n += 1);
+                n
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Record, RegionCode, Sex};
+
+    #[test]
+    fn rules_must_have_parts() {
+        assert!(BlockingRule::new("empty", &[]).is_err());
+        assert!(BlockingRule::new("too many", &[KeyPart::Sex; 9]).is_err());
+        let ok = BlockingRule::new("sex", &[KeyPart::Sex]).unwrap();
+        assert_eq!(ok.name(), "sex");
+        // Deserialisation goes through the same check.
+        let bad: Result<BlockingRule, _> = serde_json::from_str(r#"{"name":"x","parts":[]}"#);
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn keys_need_every_part_and_respect_pinyin() {
+        let rule = BlockingRule::new("surname+county", &[KeyPart::SurnamePinyin, KeyPart::County])
+            .unwrap();
+        let rec = |name: &str, region: &str| {
+            Features::from_record(&Record {
+                name: Some(name.into()),
+                region: Some(RegionCode::new(region).unwrap()),
+                sex: Some(Sex::Male),
+                ..Default::default()
+            })
+        };
+        // 張 (traditional) and 章 share the pinyin zhang; 单 as a surname is shan like 善 (a 3-character name, so 善 is read as its surname).
+        assert_eq!(
+            rule.key(&rec("張三", "510104")),
+            rule.key(&rec("章伟", "510104"))
+        );
+        assert_eq!(
+            rule.key(&rec("单雄", "510104")),
+            rule.key(&rec("善明华", "510104"))
+        );
+        assert_ne!(
+            rule.key(&rec("张三", "510104")),
+            rule.key(&rec("张三", "510105"))
+        );
+        // County unknown: no key at all.
+        assert_eq!(rule.key(&rec("张三", "510000")), NO_KEY);
+    }
+}

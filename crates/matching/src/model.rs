@@ -1,0 +1,739 @@
+//! The Fellegi–Sunter model (as in Splink): for every field level an
+//! m probability (P(level | same person)) and a u probability
+//! (P(level | different people)); a pair's match weight is
+//! `log2(λ/(1-λ)) + Σ log2(m/u)` and its probability `2^w / (1 + 2^w)`.
+//!
+//! * u is estimated from random pairs (almost all random pairs are
+//!   different people);
+//! * m is estimated by expectation–maximisation over blocked pairs, one
+//!   training pass per blocking rule with the rule's own fields left out
+//!   (their agreement is forced by blocking, so EM could not learn them there);
+//! * λ (prior) is the expected number of matches among blocked pairs divided
+//!   by the number of all pairs;
+//! * term-frequency adjustment: agreeing on a rare name or surname counts
+//!   more than agreeing on 张伟 or 王.
+
+use serde::{Deserialize, Serialize};
+
+use crate::blocking::{Blocker, BlockingRule};
+use crate::compare::{
+    compare_features, ComparisonVector, Features, Field, DATES_IMPOSSIBLE, NUM_FIELDS,
+};
+use crate::hash::{mix64, FxHashMap};
+use crate::names::NameLevel;
+use crate::rng::SplitMix64;
+
+/// Weight given to contradictory dates (found before missing). Not learned:
+/// it is a logical impossibility. The field row shows this weight, and the
+/// pair's *total* is also capped at it, so that no amount of other evidence
+/// (same name, same county, same face) can lift an impossible pair above
+/// 2^-40 ≈ 1e-12 — a hard non-match that keeps every weight finite.
+pub const IMPOSSIBLE_WEIGHT: f64 = -40.0;
+
+/// Applies the hard non-match cap for impossible dates.
+#[inline]
+fn cap_impossible(v: &ComparisonVector, total: f64) -> f64 {
+    if v[Field::Dates.index()] == DATES_IMPOSSIBLE {
+        total.min(IMPOSSIBLE_WEIGHT)
+    } else {
+        total
+    }
+}
+
+/// Bounds on term-frequency adjustments, so that a single very rare name
+/// cannot dominate every other field.
+const TF_CLAMP: f64 = 8.0;
+
+/// m and u probabilities of one field, indexed by level (the null level's
+/// entries are ignored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldParams {
+    /// Field.
+    pub field: Field,
+    /// P(level | match).
+    pub m: Vec<f64>,
+    /// P(level | non-match).
+    pub u: Vec<f64>,
+}
+
+/// A trained (or hand-initialised) Fellegi–Sunter model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// λ: probability that two random records are the same person.
+    pub prior: f64,
+    /// Per-field parameters in [`Field::ALL`] order.
+    pub fields: Vec<FieldParams>,
+    /// Blocking rules used for training and by the index.
+    pub blocking_rules: Vec<BlockingRule>,
+    /// Whether to apply term-frequency adjustments to name agreement.
+    pub tf_adjustment: bool,
+}
+
+/// Counts of name and surname pinyin values, for term-frequency adjustment.
+#[derive(Debug, Clone, Default)]
+pub struct TermFrequencies {
+    full: FxHashMap<u64, u32>,
+    surname: FxHashMap<u64, u32>,
+    names: u64,
+    surnames: u64,
+    /// Σ count² of surnames: Σ tf² = P(two random records share a surname).
+    surname_sq: f64,
+    /// Σ count² of full-name pinyin: P(two random records share a name).
+    full_sq: f64,
+}
+
+impl TermFrequencies {
+    /// Counts over prepared records.
+    pub fn build(features: &[Features]) -> TermFrequencies {
+        let mut tf = TermFrequencies::default();
+        for f in features {
+            tf.add(f);
+        }
+        tf
+    }
+
+    /// Adds one record (incremental index insert).
+    pub fn add(&mut self, f: &Features) {
+        if let Some(n) = &f.name {
+            let c = self.full.entry(n.full_pinyin_key()).or_default();
+            self.full_sq += 2.0 * f64::from(*c) + 1.0;
+            *c += 1;
+            self.names += 1;
+            if let Some(s) = n.surname_key() {
+                let c = self.surname.entry(s).or_default();
+                self.surname_sq += 2.0 * f64::from(*c) + 1.0;
+                *c += 1;
+                self.surnames += 1;
+            }
+        }
+    }
+
+    fn full_tf(&self, key: u64) -> f64 {
+        let n = self.names.max(1) as f64;
+        f64::from(*self.full.get(&key).unwrap_or(&0)).max(1.0) / n
+    }
+
+    fn surname_tf(&self, key: u64) -> f64 {
+        let n = self.surnames.max(1) as f64;
+        f64::from(*self.surname.get(&key).unwrap_or(&0)).max(1.0) / n
+    }
+
+    /// Σ tf² over surnames: the chance that two random records share a
+    /// surname, i.e. the u an average surname agreement has.
+    fn mean_surname_tf(&self) -> f64 {
+        let n = self.surnames.max(1) as f64;
+        (self.surname_sq / (n * n)).max(1.0 / n)
+    }
+
+    /// Σ tf² over full-name pinyin (as [`Self::mean_surname_tf`]).
+    fn mean_full_tf(&self) -> f64 {
+        let n = self.names.max(1) as f64;
+        (self.full_sq / (n * n)).max(1.0 / n)
+    }
+}
+
+/// One row of an explanation table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldContribution {
+    /// Field name (`name`, `sex`, …).
+    pub field: String,
+    /// Level label (`fuzzy_pinyin`, `within_3_years`, …).
+    pub level: String,
+    /// Level index (0 = best agreement).
+    pub level_index: u8,
+    /// m probability (0 for the null level).
+    pub m: f64,
+    /// u probability (0 for the null level).
+    pub u: f64,
+    /// log2(m/u) including any term-frequency adjustment (0 for null).
+    pub weight: f64,
+    /// Term-frequency part of `weight`.
+    pub tf_adjustment: f64,
+}
+
+/// Why a pair scored as it did — serialisable for a web page table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// λ.
+    pub prior: f64,
+    /// log2(λ/(1-λ)).
+    pub prior_weight: f64,
+    /// Per-field rows in [`Field::ALL`] order.
+    pub fields: Vec<FieldContribution>,
+    /// Prior weight + Σ field weights (capped at [`IMPOSSIBLE_WEIGHT`] for a
+    /// hard non-match).
+    pub total_weight: f64,
+    /// Match probability.
+    pub probability: f64,
+    /// Whether a hard contradiction (impossible dates) decided the pair.
+    pub hard_non_match: bool,
+}
+
+/// Converts a match weight to a probability; finite and within [0, 1] for
+/// every input.
+pub fn weight_to_probability(w: f64) -> f64 {
+    if w.is_nan() {
+        return 0.0;
+    }
+    let p = 1.0 / (1.0 + (-w).exp2());
+    p.clamp(0.0, 1.0)
+}
+
+fn prior_weight(prior: f64) -> f64 {
+    let p = prior.clamp(1e-15, 1.0 - 1e-15);
+    (p / (1.0 - p)).log2()
+}
+
+impl Model {
+    /// Sensible starting values before training (also usable untrained).
+    pub fn initial(blocking_rules: Vec<BlockingRule>) -> Model {
+        let spec: [(Field, &[f64], &[f64]); NUM_FIELDS] = [
+            (
+                Field::Name,
+                &[0.35, 0.05, 0.14, 0.10, 0.10, 0.12, 0.12, 0.02, 0.0],
+                &[
+                    0.0005, 0.0001, 0.0005, 0.001, 0.001, 0.003, 0.12, 0.8743, 0.0,
+                ],
+            ),
+            (Field::Sex, &[0.97, 0.03, 0.0], &[0.5, 0.5, 0.0]),
+            (
+                Field::Age,
+                &[0.2, 0.3, 0.25, 0.15, 0.07, 0.03, 0.0],
+                &[0.0001, 0.04, 0.08, 0.08, 0.15, 0.6499, 0.0],
+            ),
+            (
+                Field::Region,
+                &[0.6, 0.19, 0.19, 0.02, 0.0],
+                &[0.0005, 0.005, 0.04, 0.9545, 0.0],
+            ),
+            (
+                Field::Accent,
+                &[0.4, 0.5, 0.1, 0.0],
+                &[0.005, 0.05, 0.945, 0.0],
+            ),
+            (
+                Field::Height,
+                &[0.6, 0.25, 0.1, 0.05, 0.0],
+                &[0.1, 0.2, 0.3, 0.4, 0.0],
+            ),
+            (
+                Field::Marks,
+                &[0.5, 0.3, 0.2, 0.0],
+                &[0.01, 0.05, 0.94, 0.0],
+            ),
+            (Field::Dates, &[0.999, 0.001, 0.0], &[0.7, 0.3, 0.0]),
+            (
+                Field::Face,
+                &[0.7, 0.2, 0.08, 0.02, 0.0],
+                &[0.001, 0.01, 0.1, 0.889, 0.0],
+            ),
+        ];
+        Model {
+            prior: 1e-4,
+            fields: spec
+                .iter()
+                .map(|(f, m, u)| FieldParams {
+                    field: *f,
+                    m: m.to_vec(),
+                    u: u.to_vec(),
+                })
+                .collect(),
+            blocking_rules,
+            tf_adjustment: true,
+        }
+    }
+
+    /// log2(m/u) of a level (0 for the null level, fixed for impossible dates).
+    #[inline]
+    pub fn level_weight(&self, field: Field, level: u8) -> f64 {
+        if level >= field.null_level() {
+            return 0.0;
+        }
+        if field == Field::Dates && level == DATES_IMPOSSIBLE {
+            return IMPOSSIBLE_WEIGHT;
+        }
+        let p = &self.fields[field.index()];
+        let (m, u) = (
+            p.m[level as usize].max(1e-12),
+            p.u[level as usize].max(1e-12),
+        );
+        (m / u).log2()
+    }
+
+    /// Pre-computed weight table `[field][level]`.
+    pub fn weight_table(&self) -> WeightTable {
+        let mut w = [[0.0; 10]; NUM_FIELDS];
+        for f in Field::ALL {
+            for (l, slot) in w[f.index()].iter_mut().enumerate().take(f.num_levels()) {
+                *slot = self.level_weight(f, l as u8);
+            }
+        }
+        WeightTable {
+            w,
+            prior_weight: prior_weight(self.prior),
+        }
+    }
+
+    fn tf_adjustment(
+        &self,
+        v: &ComparisonVector,
+        a: &Features,
+        b: &Features,
+        tf: &TermFrequencies,
+    ) -> f64 {
+        if !self.tf_adjustment {
+            return 0.0;
+        }
+        let (Some(na), Some(nb)) = (&a.name, &b.name) else {
+            return 0.0;
+        };
+        let level = v[Field::Name.index()];
+        // As in Splink, the adjustment is log2(u_avg / tf(value)): how much
+        // rarer this value is than the value an average agreeing pair shares.
+        // u_avg is Σ tf² from the data itself rather than the level's u,
+        // because the 繁简 and homophone levels are far rarer than exact
+        // agreement yet share the same name frequencies.
+        let adj = if level <= NameLevel::SamePinyin as u8 {
+            let t = tf
+                .full_tf(na.full_pinyin_key())
+                .max(tf.full_tf(nb.full_pinyin_key()));
+            (tf.mean_full_tf() / t).log2()
+        } else if level <= NameLevel::PartialOverlap as u8 {
+            match (na.surname_key(), nb.surname_key()) {
+                (Some(x), Some(y)) if x == y => (tf.mean_surname_tf() / tf.surname_tf(x)).log2(),
+                _ => 0.0,
+            }
+        } else {
+            0.0
+        };
+        adj.clamp(-TF_CLAMP, TF_CLAMP)
+    }
+
+    /// Match weight of a comparison vector (no explanation, hot path).
+    #[inline]
+    pub fn score_vector(
+        &self,
+        table: &WeightTable,
+        v: &ComparisonVector,
+        a: &Features,
+        b: &Features,
+        tf: &TermFrequencies,
+    ) -> f64 {
+        let mut w = table.prior_weight;
+        for (i, &l) in v.iter().enumerate() {
+            w += table.w[i][l as usize];
+        }
+        cap_impossible(v, w + self.tf_adjustment(v, a, b, tf))
+    }
+
+    /// Full explanation of one pair.
+    pub fn explain(
+        &self,
+        a: &Features,
+        b: &Features,
+        tf: &TermFrequencies,
+        external_face_score: Option<f32>,
+    ) -> Explanation {
+        let v = compare_features(a, b, external_face_score);
+        let tf_adj = self.tf_adjustment(&v, a, b, tf);
+        let pw = prior_weight(self.prior);
+        let mut total = pw;
+        let fields = Field::ALL
+            .iter()
+            .map(|&f| {
+                let l = v[f.index()];
+                let null = l >= f.null_level();
+                let p = &self.fields[f.index()];
+                let adj = if f == Field::Name { tf_adj } else { 0.0 };
+                let weight = self.level_weight(f, l) + adj;
+                total += weight;
+                FieldContribution {
+                    field: f.label().to_string(),
+                    level: f.level_labels()[l as usize].to_string(),
+                    level_index: l,
+                    m: if null { 0.0 } else { p.m[l as usize] },
+                    u: if null { 0.0 } else { p.u[l as usize] },
+                    weight,
+                    tf_adjustment: adj,
+                }
+            })
+            .collect();
+        let total = cap_impossible(&v, total);
+        Explanation {
+            prior: self.prior,
+            prior_weight: pw,
+            fields,
+            total_weight: total,
+            probability: weight_to_probability(total),
+            hard_non_match: v[Field::Dates.index()] == DATES_IMPOSSIBLE,
+        }
+    }
+}
+
+/// Weights `[field][level]` and the prior weight, looked up in the hot loop.
+#[derive(Debug, Clone)]
+pub struct WeightTable {
+    w: [[f64; 10]; NUM_FIELDS],
+    prior_weight: f64,
+}
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct TrainingConfig {
+    /// Random pairs sampled for u.
+    pub u_sample_pairs: usize,
+    /// PRNG seed for the u sample.
+    pub seed: u64,
+    /// EM iteration cap.
+    pub max_iterations: usize,
+    /// EM stops when no parameter changes by more than this.
+    pub tolerance: f64,
+    /// Rules whose pairs train m (one EM session each). They should give a
+    /// good share of true matches *and* leave strong fields unblocked — the
+    /// usual Splink advice: block on names to learn the other fields, block
+    /// on birth year + place to learn names.
+    pub training_rules: Vec<BlockingRule>,
+    /// At most this many pairs (deterministic hash sample) per EM session
+    /// and for the prior.
+    pub max_pairs_per_session: u64,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        TrainingConfig {
+            u_sample_pairs: 1_000_000,
+            seed: 42,
+            max_iterations: 200,
+            tolerance: 1e-5,
+            training_rules: default_training_rules(),
+            max_pairs_per_session: 3_000_000,
+        }
+    }
+}
+
+/// Training rules, in order — each chosen so that most of its pairs are
+/// true matches (EM is unreliable when strangers dominate a block):
+/// same fuzzy full name + county (learns age, height, marks, dates, face),
+/// same fuzzy full name + exact birth date (learns region and accent), same
+/// exact birth date + county (learns name and sex, everything else fixed).
+pub fn default_training_rules() -> Vec<BlockingRule> {
+    use crate::blocking::KeyPart::*;
+    vec![
+        BlockingRule::fixed("train:fuzzy_full_name+county", &[FuzzyFullName, County]),
+        BlockingRule::fixed(
+            "train:fuzzy_full_name+exact_birth_date",
+            &[FuzzyFullName, ExactBirthDate],
+        ),
+        BlockingRule::fixed("train:exact_birth_date+county", &[ExactBirthDate, County]),
+    ]
+}
+
+/// What training did (for logs and the benchmark).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainingReport {
+    /// Random pairs used for u.
+    pub u_pairs: usize,
+    /// Per EM session: rule name, pairs in the rule, pairs used, distinct
+    /// patterns, iterations, converged.
+    pub em_runs: Vec<EmRun>,
+    /// Expected matches among the deduplicated blocked pairs.
+    pub expected_matches: f64,
+}
+
+/// One EM session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EmRun {
+    /// Training rule.
+    pub rule: String,
+    /// Pairs the rule produces.
+    pub pairs: u64,
+    /// Pairs used (after sampling).
+    pub sampled: u64,
+    /// Distinct comparison vectors.
+    pub patterns: usize,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Whether the tolerance was reached.
+    pub converged: bool,
+    /// λ within the session's pairs.
+    pub lambda: f64,
+}
+
+/// Estimates u from random pairs (Laplace-smoothed).
+pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig) -> usize {
+    let n = features.len();
+    if n < 2 {
+        return 0;
+    }
+    let mut rng = SplitMix64::new(cfg.seed);
+    let mut counts: Vec<Vec<f64>> = Field::ALL
+        .iter()
+        .map(|f| vec![0.0; f.num_levels()])
+        .collect();
+    for _ in 0..cfg.u_sample_pairs {
+        let a = rng.below(n as u64) as usize;
+        let mut b = rng.below(n as u64 - 1) as usize;
+        if b >= a {
+            b += 1;
+        }
+        let v = compare_features(&features[a], &features[b], None);
+        for (i, &l) in v.iter().enumerate() {
+            counts[i][l as usize] += 1.0;
+        }
+    }
+    for f in Field::ALL {
+        let c = &counts[f.index()];
+        let nl = f.num_levels() - 1;
+        let observed: f64 = c[..nl].iter().sum();
+        if observed == 0.0 {
+            continue; // field never observed: keep the prior guess
+        }
+        let total = observed + nl as f64 * 0.5;
+        let p = &mut model.fields[f.index()];
+        for (u, count) in p.u.iter_mut().zip(&c[..nl]) {
+            *u = (count + 0.5) / total;
+        }
+    }
+    cfg.u_sample_pairs
+}
+
+type PatternCounts = Vec<(ComparisonVector, f64)>;
+
+/// Deterministic pair sampler: keeps a pair when its hash falls below
+/// `rate`, so the same pairs are kept on every run.
+fn keep_pair(a: u32, b: u32, rate: f64) -> bool {
+    rate >= 1.0 || (mix64((u64::from(a) << 32) | u64::from(b)) as f64) < rate * u64::MAX as f64
+}
+
+fn count_patterns(
+    features: &[Features],
+    pairs: impl FnOnce(&mut dyn FnMut(u32, u32)),
+    mask: &[bool; NUM_FIELDS],
+    rate: f64,
+) -> (PatternCounts, u64) {
+    let mut map: FxHashMap<ComparisonVector, f64> = FxHashMap::default();
+    let mut n = 0u64;
+    pairs(&mut |a, b| {
+        if !keep_pair(a, b, rate) {
+            return;
+        }
+        let mut v = compare_features(&features[a as usize], &features[b as usize], None);
+        for (i, excluded) in mask.iter().enumerate() {
+            if *excluded {
+                v[i] = Field::ALL[i].null_level();
+            }
+        }
+        *map.entry(v).or_default() += 1.0;
+        n += 1;
+    });
+    let mut patterns: PatternCounts = map.into_iter().collect();
+    patterns.sort_by_key(|x| x.0); // deterministic summation order
+    (patterns, n)
+}
+
+/// Runs EM on aggregated patterns, updating m for non-excluded fields and λ.
+/// Returns (iterations, converged, final λ).
+fn em(
+    model: &mut Model,
+    patterns: &PatternCounts,
+    mask: &[bool; NUM_FIELDS],
+    frozen: &[bool; NUM_FIELDS],
+    cfg: &TrainingConfig,
+) -> (usize, bool, f64) {
+    let mut lambda = 0.1f64;
+    let total: f64 = patterns.iter().map(|(_, c)| c).sum();
+    if total == 0.0 {
+        return (0, true, 0.0);
+    }
+    for it in 1..=cfg.max_iterations {
+        let table = model.weight_table();
+        let pw = prior_weight(lambda);
+        let mut sum_p = 0.0;
+        let mut m_counts: Vec<Vec<f64>> = Field::ALL
+            .iter()
+            .map(|f| vec![0.0; f.num_levels()])
+            .collect();
+        for (v, c) in patterns {
+            let mut w = pw;
+            for (i, &l) in v.iter().enumerate() {
+                if !mask[i] {
+                    w += table.w[i][l as usize];
+                }
+            }
+            let p = weight_to_probability(w) * c;
+            sum_p += p;
+            for (i, &l) in v.iter().enumerate() {
+                m_counts[i][l as usize] += p;
+            }
+        }
+        let new_lambda = (sum_p / total).clamp(1e-9, 1.0 - 1e-9);
+        let mut delta = (new_lambda - lambda).abs();
+        lambda = new_lambda;
+        for f in Field::ALL {
+            if mask[f.index()] || frozen[f.index()] {
+                continue;
+            }
+            let nl = f.num_levels() - 1;
+            let c = &m_counts[f.index()];
+            let observed: f64 = c[..nl].iter().sum();
+            if observed < 1e-6 {
+                continue;
+            }
+            // Light smoothing so that a level never seen among matches gets
+            // a small m (weight ≈ -13 bits against an everyday u) instead of
+            // an unbounded penalty.
+            let alpha = 1e-4 * observed;
+            let p = &mut model.fields[f.index()];
+            for (l, (m, count)) in p.m.iter_mut().zip(&c[..nl]).enumerate() {
+                if f == Field::Dates && l == DATES_IMPOSSIBLE as usize {
+                    continue;
+                }
+                let new = (count + alpha) / (observed + alpha * nl as f64);
+                delta = delta.max((new - *m).abs());
+                *m = new;
+            }
+        }
+        if delta < cfg.tolerance {
+            return (it, true, lambda);
+        }
+    }
+    (cfg.max_iterations, false, lambda)
+}
+
+/// Trains u (random pairs), m (EM per training rule) and λ (over the
+/// prediction blocking rules' pairs).
+pub fn train(
+    features: &[Features],
+    blocking_rules: Vec<BlockingRule>,
+    cfg: &TrainingConfig,
+) -> (Model, TrainingReport) {
+    let mut model = Model::initial(blocking_rules);
+    let mut report = TrainingReport {
+        u_pairs: estimate_u(&mut model, features, cfg),
+        ..Default::default()
+    };
+    estimate_m(&mut model, features, cfg, &mut report);
+    let rules = model.blocking_rules.clone();
+    let blocker = Blocker::new(&rules, features);
+    let tf = TermFrequencies::build(features);
+    estimate_prior(&mut model, features, &blocker, &tf, cfg, &mut report);
+    (model, report)
+}
+
+fn sample_rate(total: u64, cap: u64) -> f64 {
+    if total <= cap {
+        1.0
+    } else {
+        cap as f64 / total as f64
+    }
+}
+
+/// m by EM, one session per training rule, in order. A session cannot see
+/// the fields its rule blocks on (they agree by construction). Fields
+/// learned by an earlier session are held fixed in later ones and still
+/// take part in the E-step: the first sessions (blocked on names, where
+/// matches are dense) learn the non-name fields well, and the later session
+/// blocked on birth year + place — where most pairs are strangers — then
+/// only has to learn the name levels, which keeps EM from drifting towards
+/// a "looks alike on marks and height" class.
+pub fn estimate_m(
+    model: &mut Model,
+    features: &[Features],
+    cfg: &TrainingConfig,
+    report: &mut TrainingReport,
+) {
+    let rules = cfg.training_rules.clone();
+    let blocker = Blocker::new(&rules, features);
+    let mut learned = [false; NUM_FIELDS];
+    for (r, rule) in rules.iter().enumerate() {
+        let mut mask = [false; NUM_FIELDS];
+        for f in rule.fields() {
+            mask[f.index()] = true;
+        }
+        if (0..NUM_FIELDS).all(|i| mask[i] || learned[i]) {
+            continue; // nothing new to learn from this rule
+        }
+        let total = blocker.rule_pair_count(r);
+        let rate = sample_rate(total, cfg.max_pairs_per_session);
+        let (patterns, n) = count_patterns(
+            features,
+            |cb| blocker.for_each_pair_of_rule(r, false, cb),
+            &mask,
+            rate,
+        );
+        let mut session = model.clone();
+        let (iterations, converged, lambda) = em(&mut session, &patterns, &mask, &learned, cfg);
+        report.em_runs.push(EmRun {
+            rule: rule.name().to_string(),
+            pairs: total,
+            sampled: n,
+            patterns: patterns.len(),
+            iterations,
+            converged,
+            lambda,
+        });
+        if n == 0 {
+            continue;
+        }
+        for f in Field::ALL {
+            let i = f.index();
+            if !mask[i] && !learned[i] {
+                model.fields[i].m.clone_from(&session.fields[i].m);
+                learned[i] = true;
+            }
+        }
+    }
+}
+
+/// λ, the probability that two random records match. Every blocked pair
+/// is scored with the global prior — blocking is (almost) a function of the
+/// comparison vector, so using a "prior within blocks" would count the name
+/// agreement twice — and λ is the fixed point of
+/// `λ = Σ_blocked P(match | pair, λ) / (all pairs)`, assuming blocking finds
+/// (nearly) all matches. Pairs are hash-sampled above
+/// `max_pairs_per_session` and the sum scaled back up.
+pub fn estimate_prior(
+    model: &mut Model,
+    features: &[Features],
+    blocker: &Blocker<'_>,
+    tf: &TermFrequencies,
+    cfg: &TrainingConfig,
+    report: &mut TrainingReport,
+) {
+    let total: u64 = blocker.pair_counts().iter().sum();
+    let rate = sample_rate(total, cfg.max_pairs_per_session);
+    let no_prior = Model {
+        prior: 0.5,
+        ..model.clone()
+    };
+    let table = no_prior.weight_table();
+    let mut weights: Vec<f64> = Vec::new();
+    blocker.for_each_pair(|a, b, _| {
+        if keep_pair(a, b, rate) {
+            let (fa, fb) = (&features[a as usize], &features[b as usize]);
+            let v = compare_features(fa, fb, None);
+            weights.push(no_prior.score_vector(&table, &v, fa, fb, tf));
+        }
+    });
+    let all_pairs = (features.len() as f64 * (features.len() as f64 - 1.0) / 2.0).max(1.0);
+    let scale = total as f64 / weights.len().max(1) as f64;
+    // Start from the largest possible value (every blocked pair a match);
+    // the map is increasing in λ, so iteration descends to the largest fixed point.
+    let mut lambda = (total as f64 / all_pairs).clamp(1e-12, 0.5);
+    for _ in 0..cfg.max_iterations.max(50) {
+        let pw = prior_weight(lambda);
+        let expected = weights
+            .iter()
+            .map(|w| weight_to_probability(w + pw))
+            .sum::<f64>()
+            * scale;
+        let new = (expected / all_pairs).clamp(1e-12, 0.5);
+        let done = ((new - lambda) / lambda).abs() < 1e-6;
+        lambda = new;
+        if done {
+            break;
+        }
+    }
+    report.expected_matches = lambda * all_pairs;
+    model.prior = lambda;
+}

@@ -1,0 +1,140 @@
+//! Batch linkage (deduplicate a whole data set): blocking → scoring →
+//! clustering, plus evaluation against ground truth.
+
+use serde::{Deserialize, Serialize};
+
+use crate::blocking::Blocker;
+use crate::compare::{compare_features, Features};
+use crate::model::{weight_to_probability, Model, TermFrequencies};
+
+/// A scored candidate pair (positions into the feature slice).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredPair {
+    /// First record position.
+    pub a: u32,
+    /// Second record position.
+    pub b: u32,
+    /// Match weight.
+    pub weight: f32,
+    /// Match probability.
+    pub probability: f32,
+}
+
+/// Scores every blocked pair once; keeps those with probability ≥
+/// `keep_at_least`. Returns the kept pairs and the number scored.
+pub fn score_blocked_pairs(
+    features: &[Features],
+    model: &Model,
+    blocker: &Blocker<'_>,
+    tf: &TermFrequencies,
+    keep_at_least: f64,
+) -> (Vec<ScoredPair>, u64) {
+    let table = model.weight_table();
+    let mut out = Vec::new();
+    let mut scored = 0u64;
+    blocker.for_each_pair(|a, b, _| {
+        let (fa, fb) = (&features[a as usize], &features[b as usize]);
+        let v = compare_features(fa, fb, None);
+        let w = model.score_vector(&table, &v, fa, fb, tf);
+        let p = weight_to_probability(w);
+        scored += 1;
+        if p >= keep_at_least {
+            out.push(ScoredPair {
+                a,
+                b,
+                weight: w as f32,
+                probability: p as f32,
+            });
+        }
+    });
+    (out, scored)
+}
+
+/// Precision / recall / F1 of pairwise decisions at one threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairMetrics {
+    /// Probability threshold.
+    pub threshold: f64,
+    /// True positives.
+    pub true_positives: u64,
+    /// False positives.
+    pub false_positives: u64,
+    /// False negatives (true pairs below threshold or never blocked).
+    pub false_negatives: u64,
+    /// TP / (TP + FP).
+    pub precision: f64,
+    /// TP / all true pairs.
+    pub recall: f64,
+    /// Harmonic mean.
+    pub f1: f64,
+}
+
+/// Number of true pairs in the ground truth (Σ C(size, 2)).
+pub fn true_pair_count(truth: &[u64]) -> u64 {
+    let mut sizes: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    for t in truth {
+        *sizes.entry(*t).or_default() += 1;
+    }
+    sizes.values().map(|s| s * (s - 1) / 2).sum()
+}
+
+/// True pairs produced by blocking / all true pairs.
+pub fn blocking_recall(blocker: &Blocker<'_>, truth: &[u64]) -> (u64, u64) {
+    let mut found = 0u64;
+    blocker.for_each_pair(|a, b, _| {
+        if truth[a as usize] == truth[b as usize] {
+            found += 1;
+        }
+    });
+    (found, true_pair_count(truth))
+}
+
+/// Pairwise metrics at a threshold. `pairs` must contain every pair that
+/// could be at or above it (see `keep_at_least` in [`score_blocked_pairs`]).
+pub fn pair_metrics(pairs: &[ScoredPair], truth: &[u64], threshold: f64) -> PairMetrics {
+    let (mut tp, mut fp) = (0u64, 0u64);
+    for p in pairs
+        .iter()
+        .filter(|p| f64::from(p.probability) >= threshold)
+    {
+        if truth[p.a as usize] == truth[p.b as usize] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+    }
+    let all_true = true_pair_count(truth);
+    let precision = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let recall = if all_true == 0 {
+        0.0
+    } else {
+        tp as f64 / all_true as f64
+    };
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    PairMetrics {
+        threshold,
+        true_positives: tp,
+        false_positives: fp,
+        false_negatives: all_true - tp,
+        precision,
+        recall,
+        f1,
+    }
+}
+
+/// Connected components over pairs at or above `threshold`.
+pub fn cluster(n: usize, pairs: &[ScoredPair], threshold: f64) -> Vec<u32> {
+    crate::cluster::cluster_pairs(
+        n,
+        pairs.iter().map(|p| (p.a, p.b, f64::from(p.probability))),
+        threshold,
+    )
+}
