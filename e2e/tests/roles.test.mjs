@@ -6,12 +6,12 @@ import { BASE, launch, newPage, login, shot } from "./lib.mjs";
 
 // What each role's menu holds, and one page it must not open.
 const ROLES = {
-  admin:     { pages: ["/", "/users", "/orgs", "/regions"], forbidden: "/audit" },
-  leader:    { pages: ["/", "/users", "/orgs", "/regions"], forbidden: "/audit" },
-  station:   { pages: ["/", "/orgs", "/regions"], forbidden: "/users" },
-  patrol:    { pages: ["/", "/orgs", "/regions"], forbidden: "/users" },
-  hotline:   { pages: ["/", "/orgs", "/regions"], forbidden: "/users" },
-  social:    { pages: ["/", "/orgs", "/regions"], forbidden: "/users" },
+  admin:     { pages: ["/", "/users", "/orgs", "/regions"], forbidden: "/station" },
+  leader:    { pages: ["/", "/station", "/cases", "/users", "/orgs", "/regions"], forbidden: "/audit" },
+  station:   { pages: ["/", "/station", "/cases/new", "/cases", "/alerts", "/orgs", "/regions"], forbidden: "/users" },
+  patrol:    { pages: ["/", "/station", "/cases/new", "/orgs", "/regions"], forbidden: "/users" },
+  hotline:   { pages: ["/", "/station", "/cases/new", "/orgs", "/regions"], forbidden: "/users" },
+  social:    { pages: ["/", "/station", "/cases", "/alerts", "/orgs", "/regions"], forbidden: "/cases/new" },
   clerk:     { pages: ["/", "/orgs", "/regions"], forbidden: "/users/new" },
   approver:  { pages: ["/", "/orgs", "/regions"], forbidden: "/audit" },
   liaison:   { pages: ["/", "/orgs", "/regions"], forbidden: "/access-log" },

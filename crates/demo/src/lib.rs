@@ -369,7 +369,15 @@ pub async fn seed(
         .await?;
     }
     let station = org_ids["station"];
-    station::seed_history(db, &mut rng, station, &r("331102"), opts.station_history, chrono::Utc::now()).await?;
+    station::seed_history(
+        db,
+        &mut rng,
+        station,
+        &r("331102"),
+        opts.station_history,
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok(accounts)
 }
 

@@ -12,34 +12,99 @@ use jiuzhu_storage::station::{IntakeInput, PersonInput};
 use jiuzhu_storage::{Actor, Db, StoreError};
 
 const PROVINCES: &[(&str, &str, u32)] = &[
-    ("331102", "浙江丽水", 30), ("330302", "浙江温州", 12), ("330102", "浙江杭州", 6), ("340102", "安徽合肥", 8),
-    ("360102", "江西南昌", 10), ("410102", "河南郑州", 9), ("510104", "四川成都", 8), ("430102", "湖南长沙", 6),
-    ("520102", "贵州贵阳", 6), ("450102", "广西南宁", 5),
+    ("331102", "浙江丽水", 30),
+    ("330302", "浙江温州", 12),
+    ("330102", "浙江杭州", 6),
+    ("340102", "安徽合肥", 8),
+    ("360102", "江西南昌", 10),
+    ("410102", "河南郑州", 9),
+    ("510104", "四川成都", 8),
+    ("430102", "湖南长沙", 6),
+    ("520102", "贵州贵阳", 6),
+    ("450102", "广西南宁", 5),
 ];
-const DIALECTS: &[&str] = &["丽水话", "温州话", "普通话", "江西口音", "河南口音", "四川话", "湖南口音", "贵州口音", "安徽口音", "畲语"];
-const FEATURES: &[&str] = &["左手背有疤痕", "右眉上方有痣", "门牙缺失", "左腿微跛", "右耳有胎记", "额头有旧伤疤", "背部有纹身", "戴眼镜", "头发花白", "身材消瘦"];
-const CAUSES: &[&str] = &["务工未果，身无分文", "钱物被盗，无法返乡", "在街头流浪乞讨", "走失，无法说清住址", "与家人争吵后离家", "看病花光路费", "被骗来丽水"];
-const CLOTHING: &[&str] = &["深蓝色棉袄，黑色长裤", "灰色夹克，迷彩裤", "红色羽绒服", "白色衬衫，破旧布鞋", "黑色外套，拖鞋"];
+const DIALECTS: &[&str] = &[
+    "丽水话",
+    "温州话",
+    "普通话",
+    "江西口音",
+    "河南口音",
+    "四川话",
+    "湖南口音",
+    "贵州口音",
+    "安徽口音",
+    "畲语",
+];
+const FEATURES: &[&str] = &[
+    "左手背有疤痕",
+    "右眉上方有痣",
+    "门牙缺失",
+    "左腿微跛",
+    "右耳有胎记",
+    "额头有旧伤疤",
+    "背部有纹身",
+    "戴眼镜",
+    "头发花白",
+    "身材消瘦",
+];
+const CAUSES: &[&str] = &[
+    "务工未果，身无分文",
+    "钱物被盗，无法返乡",
+    "在街头流浪乞讨",
+    "走失，无法说清住址",
+    "与家人争吵后离家",
+    "看病花光路费",
+    "被骗来丽水",
+];
+const CLOTHING: &[&str] = &[
+    "深蓝色棉袄，黑色长裤",
+    "灰色夹克，迷彩裤",
+    "红色羽绒服",
+    "白色衬衫，破旧布鞋",
+    "黑色外套，拖鞋",
+];
 
 fn pick<'a>(rng: &mut SplitMix64, xs: &'a [&'a str]) -> &'a str {
     xs[rng.below(xs.len() as u64) as usize]
 }
 
 /// Seeds `n` stays at `station_id` over the year before `now`. Returns how many.
-pub async fn seed_history(db: &Db, rng: &mut SplitMix64, station_id: i64, region: &RegionCode, n: usize, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub async fn seed_history(
+    db: &Db,
+    rng: &mut SplitMix64,
+    station_id: i64,
+    region: &RegionCode,
+    n: usize,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     let actor = Actor::system("demo");
     let rules = ExitRules::default();
-    let provinces: Vec<((&str, &str), u32)> = PROVINCES.iter().map(|(c, n, w)| ((*c, *n), *w)).collect();
+    let provinces: Vec<((&str, &str), u32)> =
+        PROVINCES.iter().map(|(c, n, w)| ((*c, *n), *w)).collect();
     for i in 0..n {
         // Long-stayers among the first cases: unidentified, registered months ago.
         let long_stayer = i < 6;
-        let days_ago = if long_stayer { 95 + rng.below(200) as i64 } else { rng.below(365) as i64 };
+        let days_ago = if long_stayer {
+            95 + rng.below(200) as i64
+        } else {
+            rng.below(365) as i64
+        };
         let registered = now - Duration::days(days_ago) - Duration::minutes(rng.below(600) as i64);
         let (origin, place) = *rng.weighted(&provinces);
         let roll = rng.below(100);
-        let age_band = if roll < 8 { 8 + rng.below(10) } else if roll < 28 { 60 + rng.below(25) } else { 18 + rng.below(42) };
+        let age_band = if roll < 8 {
+            8 + rng.below(10)
+        } else if roll < 28 {
+            60 + rng.below(25)
+        } else {
+            18 + rng.below(42)
+        };
         let age = age_band as u32;
-        let person = Person::generate(rng, origin, registered.date_naive() - Duration::days(365 * (age as i64 - 30)));
+        let person = Person::generate(
+            rng,
+            origin,
+            registered.date_naive() - Duration::days(365 * (age as i64 - 30)),
+        );
         let unidentified = long_stayer || rng.below(100) < 35;
         let male = rng.below(100) < 78;
         let name = if unidentified && rng.below(3) == 0 {
@@ -52,52 +117,161 @@ pub async fn seed_history(db: &Db, rng: &mut SplitMix64, station_id: i64, region
             name,
             sex: Some(if male { Sex::Male } else { Sex::Female }),
             estimated_age: Some(age),
-            birth_date: (!unidentified).then(|| NaiveDate::from_ymd_opt(registered.date_naive().format("%Y").to_string().parse::<i32>().unwrap_or(2026) - age as i32, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32)).flatten(),
+            birth_date: (!unidentified)
+                .then(|| {
+                    NaiveDate::from_ymd_opt(
+                        registered
+                            .date_naive()
+                            .format("%Y")
+                            .to_string()
+                            .parse::<i32>()
+                            .unwrap_or(2026)
+                            - age as i32,
+                        1 + rng.below(12) as u32,
+                        1 + rng.below(28) as u32,
+                    )
+                })
+                .flatten(),
             resident_id: None,
-            registered_residence: if unidentified { String::new() } else { place.to_string() },
-            origin_region: if unidentified { String::new() } else { origin.to_string() },
+            registered_residence: if unidentified {
+                String::new()
+            } else {
+                place.to_string()
+            },
+            origin_region: if unidentified {
+                String::new()
+            } else {
+                origin.to_string()
+            },
             dialect: pick(rng, DIALECTS).into(),
             height_cm: Some(150 + rng.below(32) as u32),
             features: pick(rng, FEATURES).into(),
             clothing: pick(rng, CLOTHING).into(),
-            health: if rng.below(10) == 0 { "高血压".into() } else { String::new() },
+            health: if rng.below(10) == 0 {
+                "高血压".into()
+            } else {
+                String::new()
+            },
             needs_collection: rng.below(20) == 0,
             mental_or_intellectual: long_stayer || rng.below(12) == 0,
             ..Default::default()
         };
-        let channel = *rng.weighted(&[(Channel::WalkIn, 40), (Channel::PoliceEscort, 20), (Channel::CityManagementEscort, 8), (Channel::Patrol, 20), (Channel::Hotline, 7), (Channel::Referral, 5)]);
+        let channel = *rng.weighted(&[
+            (Channel::WalkIn, 40),
+            (Channel::PoliceEscort, 20),
+            (Channel::CityManagementEscort, 8),
+            (Channel::Patrol, 20),
+            (Channel::Hotline, 7),
+            (Channel::Referral, 5),
+        ]);
         let c = db
-            .intake(&actor, region, &IntakeInput { station_id, channel, cause: pick(rng, CAUSES).into(), registered_at: registered, person: input })
+            .intake(
+                &actor,
+                region,
+                &IntakeInput {
+                    station_id,
+                    channel,
+                    cause: pick(rng, CAUSES).into(),
+                    registered_at: registered,
+                    person: input,
+                },
+            )
             .await?;
         let t = |mins: i64| (registered + Duration::minutes(mins)).min(now);
         let diverted = rng.below(100) < 4;
         let c = db
-            .case_apply(&actor, c.id, c.version, &CaseEvent::FirstCheck { note: "体温正常".into(), diversion: diverted.then_some(Diversion::Hospital) }, t(30), rules)
+            .case_apply(
+                &actor,
+                c.id,
+                c.version,
+                &CaseEvent::FirstCheck {
+                    note: "体温正常".into(),
+                    diversion: diverted.then_some(Diversion::Hospital),
+                },
+                t(30),
+                rules,
+            )
             .await?;
         let c = if diverted {
             if rng.below(2) == 0 {
-                db.case_apply(&actor, c.id, c.version, &CaseEvent::Depart(Exit::Transferred { to: "丽水市中心医院".into(), reason: "住院治疗".into() }), t(120), rules).await?;
+                db.case_apply(
+                    &actor,
+                    c.id,
+                    c.version,
+                    &CaseEvent::Depart(Exit::Transferred {
+                        to: "丽水市中心医院".into(),
+                        reason: "住院治疗".into(),
+                    }),
+                    t(120),
+                    rules,
+                )
+                .await?;
                 continue;
             }
-            db.case_apply(&actor, c.id, c.version, &CaseEvent::Returned, t(600), rules).await?
+            db.case_apply(&actor, c.id, c.version, &CaseEvent::Returned, t(600), rules)
+                .await?
         } else {
             c
         };
         if rng.below(100) < 4 && !long_stayer {
-            db.case_apply(&actor, c.id, c.version, &CaseEvent::Screen(Screening::Refuse { reasons: "有固定住所和生活来源，不属于救助对象".into() }), t(60), rules).await?;
+            db.case_apply(
+                &actor,
+                c.id,
+                c.version,
+                &CaseEvent::Screen(Screening::Refuse {
+                    reasons: "有固定住所和生活来源，不属于救助对象".into(),
+                }),
+                t(60),
+                rules,
+            )
+            .await?;
             continue;
         }
-        let mut c = db.case_apply(&actor, c.id, c.version, &CaseEvent::Screen(Screening::Admit { verify_later: unidentified }), t(60), rules).await?;
+        let mut c = db
+            .case_apply(
+                &actor,
+                c.id,
+                c.version,
+                &CaseEvent::Screen(Screening::Admit {
+                    verify_later: unidentified,
+                }),
+                t(60),
+                rules,
+            )
+            .await?;
         if unidentified && rng.below(100) < 88 {
-            c = db.case_mark(&actor, c.id, c.version, DeadlineKind::SearchNotice, t(60 * (2 + rng.below(20) as i64))).await?;
+            c = db
+                .case_mark(
+                    &actor,
+                    c.id,
+                    c.version,
+                    DeadlineKind::SearchNotice,
+                    t(60 * (2 + rng.below(20) as i64)),
+                )
+                .await?;
         }
         if unidentified && days_ago > 7 && rng.below(100) < 75 {
-            c = db.case_mark(&actor, c.id, c.version, DeadlineKind::DnaRequest, t(60 * 24 * (1 + rng.below(6) as i64))).await?;
+            c = db
+                .case_mark(
+                    &actor,
+                    c.id,
+                    c.version,
+                    DeadlineKind::DnaRequest,
+                    t(60 * 24 * (1 + rng.below(6) as i64)),
+                )
+                .await?;
         }
         // Recent arrivals mostly still here; long-stayers stay.
         if long_stayer || (days_ago < 12 && rng.below(100) < 75) {
             if days_ago > 10 && rng.below(2) == 0 {
-                db.case_mark(&actor, c.id, c.version, DeadlineKind::StayExtension, t(60 * 24 * 10)).await?;
+                db.case_mark(
+                    &actor,
+                    c.id,
+                    c.version,
+                    DeadlineKind::StayExtension,
+                    t(60 * 24 * 10),
+                )
+                .await?;
             }
             continue;
         }
@@ -109,27 +283,85 @@ pub async fn seed_history(db: &Db, rng: &mut SplitMix64, station_id: i64, region
         let r = rng.below(100);
         let exit = if minor || c.needs_collection || c.mental_or_intellectual {
             if r < 60 {
-                Exit::CollectedByRelatives { collector_name: format!("{}某", &pick(rng, &["王", "李", "张", "陈"])), relation: "父亲".into(), collector_id: Some(Person::generate(rng, origin, NaiveDate::from_ymd_opt(1975, 3, 1).expect("date")).resident_id) }
+                Exit::CollectedByRelatives {
+                    collector_name: format!("{}某", &pick(rng, &["王", "李", "张", "陈"])),
+                    relation: "父亲".into(),
+                    collector_id: Some(
+                        Person::generate(
+                            rng,
+                            origin,
+                            NaiveDate::from_ymd_opt(1975, 3, 1).expect("date"),
+                        )
+                        .resident_id,
+                    ),
+                }
             } else {
-                Exit::EscortedHome { receiving_unit: format!("{place}救助管理站"), receipt_no: format!("HS{}{:04}", registered.format("%Y%m"), i), destination_region: origin.into() }
+                Exit::EscortedHome {
+                    receiving_unit: format!("{place}救助管理站"),
+                    receipt_no: format!("HS{}{:04}", registered.format("%Y%m"), i),
+                    destination_region: origin.into(),
+                }
             }
         } else if r < 35 {
-            let travel = if rng.below(3) == 0 { Travel::Cash { amount: Fen::from_yuan(10 + rng.below(11) as i64) } } else { Travel::Ticket { description: format!("丽水—{place}") } };
-            Exit::SelfDischarge { statement_signed: true, travel }
+            let travel = if rng.below(3) == 0 {
+                Travel::Cash {
+                    amount: Fen::from_yuan(10 + rng.below(11) as i64),
+                }
+            } else {
+                Travel::Ticket {
+                    description: format!("丽水—{place}"),
+                }
+            };
+            Exit::SelfDischarge {
+                statement_signed: true,
+                travel,
+            }
         } else if r < 55 {
-            Exit::EscortedHome { receiving_unit: format!("{place}救助管理站"), receipt_no: format!("HS{}{:04}", registered.format("%Y%m"), i), destination_region: origin.into() }
+            Exit::EscortedHome {
+                receiving_unit: format!("{place}救助管理站"),
+                receipt_no: format!("HS{}{:04}", registered.format("%Y%m"), i),
+                destination_region: origin.into(),
+            }
         } else if r < 73 {
-            Exit::CollectedByRelatives { collector_name: "亲属".into(), relation: "子女".into(), collector_id: Some(Person::generate(rng, origin, NaiveDate::from_ymd_opt(1988, 6, 1).expect("date")).resident_id) }
+            Exit::CollectedByRelatives {
+                collector_name: "亲属".into(),
+                relation: "子女".into(),
+                collector_id: Some(
+                    Person::generate(
+                        rng,
+                        origin,
+                        NaiveDate::from_ymd_opt(1988, 6, 1).expect("date"),
+                    )
+                    .resident_id,
+                ),
+            }
         } else if r < 86 {
-            Exit::LeftWithoutNotice { note: "夜间自行离开".into() }
+            Exit::LeftWithoutNotice {
+                note: "夜间自行离开".into(),
+            }
         } else if r < 92 {
-            Exit::Transferred { to: "丽水市第二人民医院".into(), reason: "精神障碍，转介治疗".into() }
+            Exit::Transferred {
+                to: "丽水市第二人民医院".into(),
+                reason: "精神障碍，转介治疗".into(),
+            }
         } else if r < 98 {
-            Exit::Terminated { reasons: "违反站内管理规定，经劝阻无效".into() }
+            Exit::Terminated {
+                reasons: "违反站内管理规定，经劝阻无效".into(),
+            }
         } else {
-            Exit::Died { cause: "突发心脏病，经抢救无效".into() }
+            Exit::Died {
+                cause: "突发心脏病，经抢救无效".into(),
+            }
         };
-        db.case_apply(&actor, c.id, c.version, &CaseEvent::Depart(exit), leave, rules).await?;
+        db.case_apply(
+            &actor,
+            c.id,
+            c.version,
+            &CaseEvent::Depart(exit),
+            leave,
+            rules,
+        )
+        .await?;
     }
     Ok(n)
 }

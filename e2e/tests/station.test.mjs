@@ -1,0 +1,91 @@
+// Station staff at work, in Chinese: a walk-in is registered, checked, admitted and leaves
+// with a ticket; a boy cannot leave on his own; the board and alert list show deadlines.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE, launch, newPage, login, shot } from "./lib.mjs";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function intake(page, { name, age, features }) {
+  await page.goto(`${BASE}/cases/new`);
+  await page.fill("#name", name);
+  await page.selectOption("#sex", "male");
+  await page.fill("#age", String(age));
+  await page.fill("#features", features);
+  await page.fill("#cause", "务工未果，身无分文");
+  await Promise.all([page.waitForNavigation(), page.click("[data-testid=intake] button[type=submit]")]);
+  assert.match(page.url(), /\/cases\/\d+\?ok=registered$/);
+}
+
+async function step(page, testid) {
+  await Promise.all([page.waitForNavigation(), page.click(`[data-testid=${testid}]`)]);
+}
+
+test("a walk-in is registered, checked, admitted and leaves with a ticket", async () => {
+  const page = await newPage(browser);
+  await login(page, "station");
+  const started = Date.now();
+  await intake(page, { name: "周国富", age: 52, features: "右手缺一指" });
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(seconds < 180, `intake took ${seconds}s`);
+  assert.match(await page.textContent("[data-testid=case-state]"), /已登记/);
+  await shot(page, "station_intake_done");
+  await step(page, "do-first_check");
+  assert.match(await page.textContent("[data-testid=case-state]"), /已检视/);
+  await step(page, "do-admit");
+  assert.match(await page.textContent("[data-testid=case-state]"), /在站/);
+  // Unidentified: the search notice is due within 24 hours.
+  assert.match(await page.textContent("[data-testid=deadlines]"), /发布寻亲公告/);
+  await step(page, "mark-search_notice");
+  assert.match(await page.textContent("[data-testid=deadlines]"), /已办理/);
+  await shot(page, "station_in_station");
+  // Cash over 20 yuan is refused with a clear message, and nothing changes.
+  await page.selectOption("[data-testid=exit-kind]", "self_discharge");
+  await page.check("input[name=statement_signed]");
+  await page.selectOption("#travel", "cash");
+  await page.fill("#cash_yuan", "50");
+  page.once("dialog", (d) => d.accept());
+  await step(page, "do-exit");
+  assert.match(await page.textContent("[data-testid=form-error]"), /不得超过20元/);
+  assert.match(await page.textContent("[data-testid=case-state]"), /在站/);
+  await page.selectOption("[data-testid=exit-kind]", "self_discharge");
+  await page.check("input[name=statement_signed]");
+  await page.selectOption("#travel", "ticket");
+  await page.fill("#ticket", "丽水—温州 K1234");
+  page.once("dialog", (d) => d.accept());
+  await step(page, "do-exit");
+  assert.match(await page.textContent("[data-testid=case-state]"), /已离站/);
+  const timeline = await page.textContent("[data-testid=timeline]");
+  for (const word of ["求助登记", "接待检视", "入站救助", "已发布寻亲公告", "自行离站"]) {
+    assert.match(timeline, new RegExp(word));
+  }
+  await shot(page, "station_departed");
+  await page.context().close();
+});
+
+test("a fifteen-year-old is not offered leaving on his own", async () => {
+  const page = await newPage(browser);
+  await login(page, "station");
+  await intake(page, { name: "小军", age: 15, features: "穿校服" });
+  await step(page, "do-first_check");
+  await step(page, "do-admit");
+  const exits = await page.$$eval("[data-testid=exit-kind] option", (os) => os.map((o) => o.value));
+  assert.ok(!exits.includes("self_discharge"), `offered: ${exits}`);
+  assert.ok(exits.includes("collected_by_relatives") && exits.includes("escorted_home"));
+  await page.context().close();
+});
+
+test("the board and the alert list show who is in and what is late", async () => {
+  const page = await newPage(browser, { phone: true });
+  await login(page, "station");
+  await page.goto(`${BASE}/station`);
+  const rows = await page.$$("[data-testid=board] tbody tr");
+  assert.ok(rows.length > 5, `${rows.length} rows`);
+  await shot(page, "phone_station_board");
+  await page.goto(`${BASE}/alerts`);
+  assert.match(await page.textContent("[data-testid=alerts]"), /已逾期/);
+  await shot(page, "phone_alerts");
+  await page.context().close();
+});
