@@ -192,6 +192,31 @@ fn connection_setup(backend: Backend) -> Arc<SetupFn> {
     })
 }
 
+/// A region code read back from a row. Every stored code was valid when written, so a bad
+/// one means the row was changed behind the application's back.
+pub(crate) fn stored_region(code: impl Into<String>) -> Result<jiuzhu_domain::RegionCode> {
+    jiuzhu_domain::RegionCode::try_from(code.into())
+        .map_err(|_| StoreError::Invalid("region_code_invalid"))
+}
+
+/// What to report when `UPDATE … WHERE id = $n AND version = $m` changed nothing: the
+/// record moved on (a conflict, with its current version) or is gone.
+pub(crate) async fn stale(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &str,
+    id: i64,
+) -> StoreError {
+    match sqlx::query_scalar::<_, i64>(&format!("SELECT version FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+    {
+        Ok(Some(current)) => StoreError::Conflict { current },
+        Ok(None) => StoreError::NotFound,
+        Err(e) => StoreError::Database(e),
+    }
+}
+
 /// Milliseconds since the epoch, UTC: how every time is stored.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

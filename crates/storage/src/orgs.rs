@@ -258,15 +258,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            let current: i64 =
-                sqlx::query_scalar("SELECT version FROM organisations WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            return Err(StoreError::Conflict { current });
+            return Err(crate::stale(&mut tx, "organisations", id).await);
         }
-        let region =
-            RegionCode::try_from(region).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(region)?;
         audit::append(
             &mut tx,
             actor,
@@ -296,8 +290,7 @@ impl Db {
             .ok_or(StoreError::NotFound)?;
         let region: String = row.try_get("region_code")?;
         let blob: Option<Vec<u8>> = row.try_get("phone_enc")?;
-        let region =
-            RegionCode::try_from(region).map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(region)?;
         self.log_access(
             actor,
             "organisation",

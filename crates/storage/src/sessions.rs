@@ -5,7 +5,6 @@ use crate::audit::{self, Change, Event};
 use crate::crypto::{random_token, token_hash};
 use crate::{now_ms, Actor, Db, Result, StoreError};
 use jiuzhu_domain::authz::{Action, Resource};
-use jiuzhu_domain::RegionCode;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -181,8 +180,7 @@ impl Db {
         .bind(expires_at)
         .fetch_one(&mut *tx)
         .await?;
-        let region = RegionCode::try_from(user.region_code)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(user.region_code)?;
         audit::append(
             &mut tx,
             actor,
@@ -253,8 +251,7 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let region = RegionCode::try_from(user.region_code)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(user.region_code)?;
         audit::append(
             &mut tx,
             actor,

@@ -655,11 +655,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            let current: i64 = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            return Err(StoreError::Conflict { current });
+            return Err(crate::stale(&mut tx, "cases", id).await);
         }
         let collector = match event {
             CaseEvent::Depart(jiuzhu_domain::case::Exit::CollectedByRelatives {
@@ -680,8 +676,7 @@ impl Db {
             .bind(collector.map(|b| base64_encode(&b)).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
-        let region = RegionCode::try_from(c.region_code.clone())
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(c.region_code.clone())?;
         audit::append(
             &mut tx,
             actor,
@@ -733,11 +728,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            let current: i64 = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            return Err(StoreError::Conflict { current });
+            return Err(crate::stale(&mut tx, "cases", id).await);
         }
         sqlx::query("INSERT INTO case_events (case_id, region_code, at, actor_user_id, actor_name, event, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)")
             .bind(id)
@@ -749,8 +740,7 @@ impl Db {
             .bind(String::new())
             .execute(&mut *tx)
             .await?;
-        let region = RegionCode::try_from(c.region_code.clone())
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(c.region_code.clone())?;
         audit::append(
             &mut tx,
             actor,
@@ -782,8 +772,7 @@ impl Db {
             .fetch_optional(self.reader())
             .await?
             .ok_or(StoreError::NotFound)?;
-        let region = RegionCode::try_from(r.try_get::<String, _>("region_code")?)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(r.try_get::<String, _>("region_code")?)?;
         self.log_access(
             actor,
             "person",

@@ -313,11 +313,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            let current: i64 = sqlx::query_scalar("SELECT version FROM users WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            return Err(StoreError::Conflict { current });
+            return Err(crate::stale(&mut tx, "users", id).await);
         }
         let mut changes = Vec::new();
         diff(
@@ -348,8 +344,7 @@ impl Db {
                 e.phone.is_some(),
             ));
         }
-        let region = RegionCode::try_from(before.region_code.clone())
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(before.region_code.clone())?;
         audit::append(
             &mut tx,
             actor,
@@ -391,8 +386,7 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let region = RegionCode::try_from(u.region_code)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(u.region_code)?;
         audit::append(
             &mut tx,
             actor,
@@ -437,8 +431,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        let region = RegionCode::try_from(u.region_code)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(u.region_code)?;
         audit::append(
             &mut tx,
             actor,
@@ -481,8 +474,7 @@ impl Db {
                 }
                 StoreError::on_unique(e, "grant")
             })?;
-        let region = RegionCode::try_from(u.region_code)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(u.region_code)?;
         audit::append(
             &mut tx,
             actor,
@@ -523,8 +515,7 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let region = RegionCode::try_from(u.region_code)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(u.region_code)?;
         audit::append(
             &mut tx,
             actor,
@@ -557,8 +548,7 @@ impl Db {
                 .fetch_optional(self.reader())
                 .await?
                 .ok_or(StoreError::NotFound)?;
-        let region = RegionCode::try_from(row.try_get::<String, _>("region_code")?)
-            .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+        let region = crate::stored_region(row.try_get::<String, _>("region_code")?)?;
         let rid: Option<Vec<u8>> = row.try_get("resident_id_enc")?;
         let phone: Option<Vec<u8>> = row.try_get("phone_enc")?;
         self.log_access(
@@ -663,8 +653,7 @@ impl Db {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-            let region = RegionCode::try_from(region)
-                .map_err(|_| StoreError::Invalid("region_code_invalid"))?;
+            let region = crate::stored_region(region)?;
             audit::append(
                 &mut tx,
                 &Actor::system("login"),

@@ -247,28 +247,8 @@ pub async fn case_create(
     bytes: Bytes,
 ) -> AppResult<Response> {
     let f: crate::pages::cases::IntakeForm = body(&bytes)?;
-    let (station_id, input) = f.input()?;
-    let station = st
-        .db
-        .org(station_id)
-        .await
-        .map_err(|_| AppError::invalid("station_required", "station_id"))?;
-    if station.kind != OrgKind::RescueStation.as_str() {
-        return Err(AppError::invalid("station_required", "station_id"));
-    }
-    ctx.require(
-        Action::Create,
-        Resource::Case,
-        &station.region_code,
-        Some(station.id),
-    )?;
-    let region = RegionCode::parse(&station.region_code)
-        .map_err(|_| AppError::invalid("region_code_invalid", "station_id"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(st.db.intake(&ctx.actor, &region, &input).await?),
-    )
-        .into_response())
+    let c = crate::pages::cases::register(&st, &ctx, &f).await?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
 pub async fn case_get(
@@ -302,25 +282,7 @@ pub async fn case_step(
         Some(c.station_id),
     )?;
     let f: crate::pages::cases::StepForm = body(&bytes)?;
-    let version: i64 = f
-        .version
-        .parse()
-        .map_err(|_| AppError::invalid("version_required", "version"))?;
-    let event = f.event()?;
-    let at = crate::pages::cases::parse_local(&f.at)?;
-    Ok(Json(
-        st.db
-            .case_apply(
-                &ctx.actor,
-                c.id,
-                version,
-                &event,
-                at,
-                jiuzhu_domain::case::ExitRules::default(),
-            )
-            .await?,
-    )
-    .into_response())
+    Ok(Json(crate::pages::cases::apply_step(&st, &ctx, &c, &f).await?).into_response())
 }
 
 /// The OpenAPI 3.1 document, generated from the route table so it cannot drift from it.

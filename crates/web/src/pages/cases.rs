@@ -385,33 +385,35 @@ pub async fn new_form(
     .await
 }
 
+/// 求助登记 from the form or the API: the station must be a rescue station the caller may
+/// register intakes for.
+pub async fn register(st: &AppState, ctx: &Ctx, f: &IntakeForm) -> AppResult<CaseView> {
+    let (station_id, input) = f.input()?;
+    let station = st
+        .db
+        .org(station_id)
+        .await
+        .map_err(|_| AppError::invalid("station_required", "station_id"))?;
+    if station.kind != OrgKind::RescueStation.as_str() {
+        return Err(AppError::invalid("station_required", "station_id"));
+    }
+    ctx.require(
+        Action::Create,
+        Resource::Case,
+        &station.region_code,
+        Some(station.id),
+    )?;
+    let region = RegionCode::parse(&station.region_code)
+        .map_err(|_| AppError::invalid("region_code_invalid", "station_id"))?;
+    Ok(st.db.intake(&ctx.actor, &region, &input).await?)
+}
+
 pub async fn create(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Form(f): Form<IntakeForm>,
 ) -> AppResult<Response> {
-    let result: AppResult<CaseView> = async {
-        let (station_id, input) = f.input()?;
-        let station = st
-            .db
-            .org(station_id)
-            .await
-            .map_err(|_| AppError::invalid("station_required", "station_id"))?;
-        if station.kind != OrgKind::RescueStation.as_str() {
-            return Err(AppError::invalid("station_required", "station_id"));
-        }
-        ctx.require(
-            Action::Create,
-            Resource::Case,
-            &station.region_code,
-            Some(station.id),
-        )?;
-        let region = RegionCode::parse(&station.region_code)
-            .map_err(|_| AppError::invalid("region_code_invalid", "station_id"))?;
-        Ok(st.db.intake(&ctx.actor, &region, &input).await?)
-    }
-    .await;
-    match result {
+    match register(&st, &ctx, &f).await {
         Ok(c) => Ok(Redirect::to(&format!("/cases/{}?ok=registered", c.id)).into_response()),
         Err(e) if is_form_error(&e) => {
             new_page(&st, &ctx, f.clone(), FormError::from(&ctx.tr, &e)).await
@@ -715,6 +717,25 @@ impl FormError {
     }
 }
 
+/// The next step of a case, from the form or the API. The caller checked `Update` on it.
+pub async fn apply_step(
+    st: &AppState,
+    ctx: &Ctx,
+    c: &CaseView,
+    f: &StepForm,
+) -> AppResult<CaseView> {
+    let version: i64 = f
+        .version
+        .parse()
+        .map_err(|_| AppError::invalid("version_required", "version"))?;
+    let event = f.event()?;
+    let at = parse_local(&f.at)?;
+    Ok(st
+        .db
+        .case_apply(&ctx.actor, c.id, version, &event, at, ExitRules::default())
+        .await?)
+}
+
 pub async fn step(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -722,20 +743,7 @@ pub async fn step(
     Form(f): Form<StepForm>,
 ) -> AppResult<Response> {
     let c = load(&st, &ctx, &id, Action::Update).await?;
-    let result: AppResult<CaseView> = async {
-        let version: i64 = f
-            .version
-            .parse()
-            .map_err(|_| AppError::invalid("invalid_input", "version"))?;
-        let event = f.event()?;
-        let at = parse_local(&f.at)?;
-        Ok(st
-            .db
-            .case_apply(&ctx.actor, c.id, version, &event, at, ExitRules::default())
-            .await?)
-    }
-    .await;
-    match result {
+    match apply_step(&st, &ctx, &c, &f).await {
         Ok(c) => Ok(Redirect::to(&format!("/cases/{}?ok=saved", c.id)).into_response()),
         Err(e) if is_form_error(&e) => {
             let fresh = st.db.case(c.id).await?;
