@@ -89,3 +89,27 @@ test("the board and the alert list show who is in and what is late", async () =>
   await shot(page, "phone_alerts");
   await page.context().close();
 });
+
+test("a leader reads the monthly report and follows a figure to its cases", async () => {
+  const page = await newPage(browser);
+  await login(page, "leader");
+  assert.match(await page.textContent("main"), /近12个月救助人次/);
+  await page.goto(`${BASE}/reports/monthly`);
+  assert.match(await page.textContent("h1"), /救助管理月报/);
+  const link = page.locator("[data-testid=cell-total\\.helped]");
+  const n = Number(await link.textContent());
+  assert.ok(n > 0, "last month had people helped");
+  await shot(page, "leader_monthly_report");
+  await Promise.all([page.waitForNavigation(), link.click()]);
+  const rows = await page.$$("[data-testid=cell-cases] tbody tr");
+  assert.equal(rows.length, n, "the drill-down lists exactly the figure's cases");
+  await shot(page, "leader_report_drilldown");
+  await page.context().close();
+});
+
+test("the auditor lands on the audit log after signing in", async () => {
+  const page = await newPage(browser);
+  await login(page, "auditor");
+  assert.match(page.url(), /\/audit$/);
+  await page.context().close();
+});

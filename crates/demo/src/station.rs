@@ -100,39 +100,29 @@ pub async fn seed_history(
             18 + rng.below(42)
         };
         let age = age_band as u32;
-        let person = Person::generate(
-            rng,
-            origin,
-            registered.date_naive() - Duration::days(365 * (age as i64 - 30)),
-        );
         let unidentified = long_stayer || rng.below(100) < 35;
         let male = rng.below(100) < 78;
+        let registered_day =
+            jiuzhu_domain::time::local_date(registered.timestamp_millis()).expect("valid");
+        let birth = registered_day - Duration::days(365 * age as i64 + rng.below(365) as i64);
+        let surname = rng.weighted(SURNAMES);
+        let given = [
+            "国平", "建军", "志明", "海涛", "永福", "春生", "秀英", "桂芳", "丽", "军", "强", "芳",
+        ];
         let name = if unidentified && rng.below(3) == 0 {
             String::new()
         } else {
-            let surname = rng.weighted(SURNAMES);
-            format!("{surname}{}", &person.name[surname.len()..])
+            format!("{surname}{}", pick(rng, &given))
         };
+        // Identified people have a real-looking number for their home county; the unidentified
+        // are known only by what the station can see.
+        let resident_id = (!unidentified).then(|| crate::resident_id(rng, origin, birth, male));
         let input = PersonInput {
             name,
             sex: Some(if male { Sex::Male } else { Sex::Female }),
-            estimated_age: Some(age),
-            birth_date: (!unidentified)
-                .then(|| {
-                    NaiveDate::from_ymd_opt(
-                        registered
-                            .date_naive()
-                            .format("%Y")
-                            .to_string()
-                            .parse::<i32>()
-                            .unwrap_or(2026)
-                            - age as i32,
-                        1 + rng.below(12) as u32,
-                        1 + rng.below(28) as u32,
-                    )
-                })
-                .flatten(),
-            resident_id: None,
+            estimated_age: unidentified.then_some(age),
+            birth_date: (!unidentified).then_some(birth),
+            resident_id,
             registered_residence: if unidentified {
                 String::new()
             } else {

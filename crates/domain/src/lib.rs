@@ -12,6 +12,7 @@ pub mod mask;
 pub mod money;
 pub mod password;
 pub mod region;
+pub mod report;
 pub mod resident_id;
 pub mod time;
 

@@ -798,3 +798,80 @@ fn base64_encode(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
 }
+
+impl Db {
+    /// The facts the monthly report counts, for every stay in the scopes that overlaps
+    /// `[from, to)`: admitted before `to` and not departed before `from`.
+    pub async fn report_stays(
+        &self,
+        scopes: &[RegionCode],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<jiuzhu_domain::report::StayRecord>> {
+        let mut q = Sql::new(&format!(
+            "SELECT {CASE_COLS}, c.exit_detail, CASE WHEN p.health_enc IS NULL THEN 0 ELSE 1 END AS has_health FROM cases c JOIN persons p ON p.id = c.person_id \
+             WHERE c.admitted_at IS NOT NULL AND c.admitted_at < "
+        ));
+        q.bind_i64(to.timestamp_millis());
+        q.push(" AND (c.departed_at IS NULL OR c.departed_at >= ")
+            .bind_i64(from.timestamp_millis())
+            .push(")");
+        q.scope("c.region_code", scopes);
+        let rows = sqlx::query_with(q.text(), q.args())
+            .fetch_all(self.reader())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let c = self.case_row(r)?;
+            let detail: String = r.try_get("exit_detail")?;
+            let has_health = r.try_get::<i64, _>("has_health")? != 0;
+            let exit: Option<jiuzhu_domain::case::Exit> = serde_json::from_str(&detail).ok();
+            let ts = |ms: Option<i64>| ms.and_then(|m| Utc.timestamp_millis_opt(m).single());
+            let admitted = ts(c.admitted_at);
+            let on = admitted
+                .and_then(|a| jiuzhu_domain::time::local_date(a.timestamp_millis()))
+                .unwrap_or_else(|| Utc::now().date_naive());
+            let age = c.age_on(on);
+            out.push(jiuzhu_domain::report::StayRecord {
+                case_id: c.id,
+                sex: Sex::parse(&c.sex),
+                age,
+                origin_province: (c.origin_region.len() >= 2)
+                    .then(|| c.origin_region[..2].to_string()),
+                mental_or_intellectual: c.mental_or_intellectual,
+                other_condition: has_health || c.needs_collection,
+                minor: age.is_some_and(|a| a < 18),
+                unidentified: c.unidentified,
+                admitted_at: admitted,
+                departed_at: ts(c.departed_at),
+                exit: c
+                    .exit_kind
+                    .as_deref()
+                    .and_then(jiuzhu_domain::case::ExitKind::parse),
+                ticket: matches!(
+                    &exit,
+                    Some(jiuzhu_domain::case::Exit::SelfDischarge {
+                        travel: jiuzhu_domain::case::Travel::Ticket { .. },
+                        ..
+                    })
+                ),
+                destination_province: match &exit {
+                    Some(jiuzhu_domain::case::Exit::EscortedHome {
+                        destination_region, ..
+                    }) if destination_region.len() >= 2 => {
+                        Some(destination_region[..2].to_string())
+                    }
+                    _ => None,
+                },
+                settled: matches!(
+                    &exit,
+                    Some(jiuzhu_domain::case::Exit::Placed {
+                        household_registration: true,
+                        ..
+                    })
+                ),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -41,6 +41,7 @@
       var spec = JSON.parse(el.getAttribute("data-chart"));
       var chart = window.echarts.init(el);
       chart.setOption({
+        animation: false,
         title: { text: spec.title, left: "center", textStyle: { fontSize: 14 } },
         tooltip: {},
         grid: { left: 40, right: 16, bottom: 60, top: 40 },

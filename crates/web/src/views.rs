@@ -71,6 +71,9 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.cases", "/cases", Action::View, Resource::Case),
         ("nav.alerts", "/alerts", Action::View, Resource::Case),
     ]),
+    ("nav.group.stats", &[
+        ("nav.monthly_report", "/reports/monthly", Action::View, Resource::Case),
+    ]),
     ("nav.group.system", &[
         ("nav.users", "/users", Action::View, Resource::User),
         ("nav.orgs", "/orgs", Action::View, Resource::Organisation),
@@ -81,6 +84,17 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.access_log", "/access-log", Action::View, Resource::AccessLog),
     ]),
 ];
+
+/// Where a user lands after signing in: the first page of the menu they may open (the
+/// auditor has no home page, only the audit log).
+pub fn start_page(p: &jiuzhu_domain::Principal) -> &'static str {
+    use jiuzhu_domain::authz::{decide, Decision, Target};
+    NAV.iter()
+        .flat_map(|(_, items)| items.iter())
+        .find(|(_, _, a, r)| decide(p, *a, *r, Target::Anywhere) == Decision::Allow)
+        .map(|(_, href, _, _)| *href)
+        .unwrap_or("/profile")
+}
 
 fn nav(ctx: &Ctx) -> Vec<NavGroup> {
     NAV.iter()

@@ -151,6 +151,8 @@ pub async fn login(
     }
     let dest = if user.must_change_password {
         "/profile?must_change=1".to_string()
+    } else if next == "/" {
+        crate::views::start_page(&user.principal()).to_string()
     } else {
         next.clone()
     };

@@ -90,6 +90,27 @@ pub async fn home(
             href: "/regions",
         });
     }
+    if ctx.can(Action::View, Resource::Case) {
+        let scopes = ctx.scopes(Action::View, Resource::Case);
+        let to = chrono::Utc::now();
+        let from = to - chrono::Duration::days(365);
+        let stays = st.db.report_stays(&scopes, from, to).await?;
+        let h = jiuzhu_domain::report::headline(&stays, from, to);
+        for (key, value) in [
+            ("home.rescues", h.rescues),
+            ("home.minors", h.minors),
+            ("home.unidentified", h.unidentified),
+            ("home.escorted_home", h.escorted_home),
+            ("home.long_stayers_returned", h.long_stayers_returned),
+            ("home.settled", h.settled),
+        ] {
+            cards.push(Card {
+                label: tr.t(key),
+                value: value as i64,
+                href: "/reports/monthly",
+            });
+        }
+    }
     let chart =
         serde_json::json!({ "title": tr.t("home.chart_orgs"), "rows": chart_rows }).to_string();
     Ok(render(&Home {

@@ -8,6 +8,7 @@ pub mod ops;
 pub mod orgs;
 pub mod profile;
 pub mod regions;
+pub mod report;
 pub mod users;
 
 use crate::error::{AppError, AppResult};
