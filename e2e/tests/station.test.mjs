@@ -113,3 +113,19 @@ test("the auditor lands on the audit log after signing in", async () => {
   assert.match(page.url(), /\/audit$/);
   await page.context().close();
 });
+
+test("the home side records a follow-up visit on the returnee ledger", async () => {
+  const page = await newPage(browser, { phone: true });
+  await login(page, "station");
+  await page.goto(`${BASE}/returnees?show=open`);
+  const form = page.locator("form.visit-form").first();
+  await form.locator("select[name=outcome]").selectOption("settled");
+  await form.locator("input[name=note]").fill("电话联系本人，已在家务农");
+  await form.locator("input[name=guardian_reminded]").check();
+  await Promise.all([page.waitForNavigation(), form.locator("button").click()]);
+  assert.match(await page.textContent("[data-testid=flash]"), /已保存/);
+  await page.goto(`${BASE}/returnees?show=all`);
+  assert.match(await page.textContent("[data-testid=ledger]"), /电话联系本人，已在家务农/);
+  await shot(page, "phone_returnee_ledger");
+  await page.context().close();
+});

@@ -92,6 +92,8 @@ string_enum! {
         PublicPage = "public_page",
         /// 救助个案: a person's stay at a rescue station, with the person's record.
         Case = "case",
+        /// 返乡回访: the home side's ledger of people returned and their follow-up visits.
+        FollowUp = "follow_up",
     }
 }
 
@@ -129,6 +131,10 @@ pub fn role_permits(role: Role, action: Action, resource: Resource) -> bool {
         (Case, SocialWorker) => matches!(action, View | Update),
         (Case, BureauLeader) => matches!(action, View | Export),
         (Case, _) => false,
+        // Scoped by the home region, so the township sees its own returnees.
+        (FollowUp, StationStaff | SocialWorker | TownshipClerk) => matches!(action, View | Update),
+        (FollowUp, BureauLeader) => action == View,
+        (FollowUp, _) => false,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod authz;
 pub mod calendar;
 pub mod case;
 pub mod deadline;
+pub mod follow_up;
 pub mod mask;
 pub mod money;
 pub mod password;

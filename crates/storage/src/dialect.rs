@@ -11,29 +11,17 @@ pub enum Backend {
 }
 
 /// Migrations per backend, embedded in the binary. Never edit a released file: add one.
+#[rustfmt::skip]
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../migrations/sqlite/0001_foundation.sql"),
-    ),
-    (
-        2,
-        "station",
-        include_str!("../migrations/sqlite/0002_station.sql"),
-    ),
+    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, "station", include_str!("../migrations/sqlite/0002_station.sql")),
+    (3, "follow_up", include_str!("../migrations/sqlite/0003_follow_up.sql")),
 ];
+#[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../migrations/postgres/0001_foundation.sql"),
-    ),
-    (
-        2,
-        "station",
-        include_str!("../migrations/postgres/0002_station.sql"),
-    ),
+    (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+    (2, "station", include_str!("../migrations/postgres/0002_station.sql")),
+    (3, "follow_up", include_str!("../migrations/postgres/0003_follow_up.sql")),
 ];
 
 impl Backend {

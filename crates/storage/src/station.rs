@@ -9,6 +9,7 @@ use crate::{now_ms, Actor, Db, Page, Paged, Result, Sort, StoreError};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use jiuzhu_domain::case::{self, CaseEvent, CaseState, Channel, ExitRules, PersonFacts};
 use jiuzhu_domain::deadline::{self, Deadline, DeadlineKind, StayFacts};
+use jiuzhu_domain::follow_up;
 use jiuzhu_domain::{RegionCode, ResidentId, Sex, WorkCalendar};
 use serde::Serialize;
 use sqlx::Row;
@@ -676,6 +677,33 @@ impl Db {
             .bind(collector.map(|b| base64_encode(&b)).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
+        // Going home starts the home side's follow-up visits.
+        if let CaseEvent::Depart(exit) = event {
+            if follow_up::follows_up(exit.kind()) {
+                let home = match exit {
+                    jiuzhu_domain::case::Exit::EscortedHome {
+                        destination_region, ..
+                    } => RegionCode::parse(destination_region).ok(),
+                    _ => None,
+                }
+                .or_else(|| RegionCode::parse(&c.origin_region).ok())
+                .unwrap_or(crate::stored_region(c.region_code.clone())?);
+                for (due, kind) in follow_up::schedule(on, &follow_up::Schedule::default()) {
+                    sqlx::query(
+                        "INSERT INTO follow_ups (case_id, region_code, home_region, due_date, kind, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                    )
+                    .bind(id)
+                    .bind(c.region_code.clone())
+                    .bind(home.to_string())
+                    .bind(date_text(due))
+                    .bind(kind.as_str())
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
         let region = crate::stored_region(c.region_code.clone())?;
         audit::append(
             &mut tx,
@@ -873,5 +901,168 @@ impl Db {
             });
         }
         Ok(out)
+    }
+}
+
+/// One scheduled follow-up with the person it is about: a row of the home side's ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub case_no: String,
+    pub name: String,
+    pub sex: String,
+    pub home_region: String,
+    pub departed_at: Option<i64>,
+    pub exit_kind: Option<String>,
+    pub due_date: String,
+    pub kind: String,
+    pub done_at: Option<i64>,
+    pub outcome: String,
+    pub note: String,
+    pub guardian_reminded: bool,
+    pub referred: bool,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FollowUpFilter {
+    pub q: String,
+    /// Only visits not yet made.
+    pub open: bool,
+    /// Only visits due on or before this day.
+    pub due_by: Option<NaiveDate>,
+}
+
+const FOLLOW_COLS: &str = "f.id, f.case_id, c.case_no, p.name, p.sex, f.home_region, c.departed_at, c.exit_kind, f.due_date, f.kind, \
+    f.done_at, f.outcome, f.note, f.guardian_reminded, f.referred, f.version";
+
+fn follow_row(r: &sqlx::any::AnyRow) -> std::result::Result<FollowUpRow, sqlx::Error> {
+    Ok(FollowUpRow {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        case_no: r.try_get("case_no")?,
+        name: r.try_get("name")?,
+        sex: r.try_get("sex")?,
+        home_region: r.try_get("home_region")?,
+        departed_at: r.try_get("departed_at")?,
+        exit_kind: r.try_get("exit_kind")?,
+        due_date: r.try_get("due_date")?,
+        kind: r.try_get("kind")?,
+        done_at: r.try_get("done_at")?,
+        outcome: r.try_get("outcome")?,
+        note: r.try_get("note")?,
+        guardian_reminded: r.try_get::<i64, _>("guardian_reminded")? != 0,
+        referred: r.try_get::<i64, _>("referred")? != 0,
+        version: r.try_get("version")?,
+    })
+}
+
+impl Db {
+    /// 返乡人员信息台账: follow-ups of people returned home to the caller's jurisdiction.
+    pub async fn follow_ups(
+        &self,
+        home_scopes: &[RegionCode],
+        f: &FollowUpFilter,
+        page: Page,
+    ) -> Result<Paged<FollowUpRow>> {
+        let mut q = Sql::new("FROM follow_ups f JOIN cases c ON c.id = f.case_id JOIN persons p ON p.id = c.person_id WHERE 1 = 1");
+        q.scope("f.home_region", home_scopes);
+        q.keyword(&["p.name", "c.case_no"], &f.q);
+        if f.open {
+            q.push(" AND f.done_at IS NULL");
+        }
+        if let Some(d) = f.due_by {
+            q.push(" AND f.due_date <= ").bind_text(date_text(d));
+        }
+        let sort = Sort {
+            column: "f.due_date".into(),
+            descending: false,
+        };
+        fetch_paged(
+            self.reader(),
+            FOLLOW_COLS,
+            q,
+            &sort,
+            &["f.due_date"],
+            "f.due_date",
+            "f.id",
+            page,
+            follow_row,
+        )
+        .await
+    }
+
+    pub async fn follow_up(&self, id: i64) -> Result<FollowUpRow> {
+        let r = sqlx::query(&format!("SELECT {FOLLOW_COLS} FROM follow_ups f JOIN cases c ON c.id = f.case_id JOIN persons p ON p.id = c.person_id WHERE f.id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(follow_row(&r)?)
+    }
+
+    /// Records what a follow-up found. A visit is recorded once; a second save of the same
+    /// version conflicts.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn follow_up_record(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        outcome: follow_up::Outcome,
+        note: &str,
+        guardian_reminded: bool,
+        referred: bool,
+        at: DateTime<Utc>,
+    ) -> Result<FollowUpRow> {
+        if note.chars().count() > 500 {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let before = self.follow_up(id).await?;
+        if before.done_at.is_some() {
+            return Err(StoreError::Invalid("follow_up_already_recorded"));
+        }
+        if at.timestamp_millis() > now_ms() + 5 * 60_000 {
+            return Err(StoreError::Invalid("time_in_future"));
+        }
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE follow_ups SET done_at = $1, outcome = $2, note = $3, guardian_reminded = $4, referred = $5, actor_name = $6, \
+             updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+        )
+        .bind(at.timestamp_millis())
+        .bind(outcome.as_str())
+        .bind(note.trim().to_string())
+        .bind(guardian_reminded as i64)
+        .bind(referred as i64)
+        .bind(actor.name.clone())
+        .bind(now_ms())
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(crate::stale(&mut tx, "follow_ups", id).await);
+        }
+        let region = crate::stored_region(before.home_region.clone())?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "follow_up.record",
+                record_kind: "follow_up",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new(
+                    "outcome",
+                    None::<String>,
+                    Some(outcome.as_str()),
+                )],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.follow_up(id).await
     }
 }

@@ -346,6 +346,78 @@ async fn story(url: &str) {
         .unwrap();
     assert_eq!(boy.exit_kind.as_deref(), Some("collected_by_relatives"));
 
+    // Both went home, so the home side has three follow-ups for each: a week, a month and
+    // three months after leaving.
+    let ledger = db
+        .follow_ups(
+            std::slice::from_ref(&lishui),
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ledger.total, 6);
+    let visit = ledger
+        .items
+        .iter()
+        .find(|f| f.case_id == boy.id)
+        .unwrap()
+        .clone();
+    assert_eq!(visit.kind, "phone");
+    let elsewhere = db
+        .follow_ups(
+            &[RegionCode::parse("331121").unwrap()],
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.total, 0,
+        "another county's ledger does not show them"
+    );
+    use jiuzhu_domain::follow_up::Outcome;
+    let done = db
+        .follow_up_record(
+            &a,
+            visit.id,
+            visit.version,
+            Outcome::Settled,
+            "已返校，父亲在家照看",
+            true,
+            false,
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(done.done_at.is_some() && done.guardian_reminded);
+    assert!(matches!(
+        db.follow_up_record(
+            &a,
+            visit.id,
+            done.version,
+            Outcome::LeftAgain,
+            "",
+            false,
+            false,
+            now
+        )
+        .await,
+        Err(StoreError::Invalid("follow_up_already_recorded"))
+    ));
+    let open = db
+        .follow_ups(
+            std::slice::from_ref(&lishui),
+            &jiuzhu_storage::station::FollowUpFilter {
+                open: true,
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(open.total, 5);
+
     // A known man, registered twice: the second intake finds the first by ID and links.
     let rid =
         ResidentId::from_parts("331121", NaiveDate::from_ymd_opt(1970, 5, 6).unwrap(), 31).unwrap();

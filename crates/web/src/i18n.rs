@@ -67,7 +67,10 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
 
 /// Parses a catalogue file into flat `a.b.c` keys.
 pub fn parse_catalogue(text: &str) -> Catalogue {
-    let table: toml::Table = text.parse().expect("catalogue is valid TOML");
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => panic!("translation catalogue is not valid TOML: {}", e.message()),
+    };
     let mut out = HashMap::new();
     flatten("", &table, &mut out);
     out

@@ -139,6 +139,8 @@ fn table(reg: Registry) -> Registry {
         .post("/cases/{id}/events", Update, Case, "Next step of a case", pages::cases::step)
         .post("/cases/{id}/deadlines/{kind}", Update, Case, "Record a deadline as met", pages::cases::mark)
         .post("/cases/{id}/reveal", Reveal, Case, "Show identity number, health and relatives (logged)", pages::cases::reveal)
+        .get("/returnees", View, FollowUp, "返乡人员信息台账: follow-ups of people returned home", pages::follow_ups::ledger)
+        .post("/follow-ups/{id}", Update, FollowUp, "Record a follow-up visit", pages::follow_ups::record)
         .get("/reports/monthly", View, Case, "Monthly rescue report (救助管理月报)", pages::report::page)
         .get("/reports/monthly.xlsx", Export, Case, "Monthly rescue report as Excel", pages::report::xlsx)
         .get("/reports/monthly/cases", View, Case, "The cases behind one figure of the report", pages::report::cell)

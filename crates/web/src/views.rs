@@ -71,6 +71,9 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.cases", "/cases", Action::View, Resource::Case),
         ("nav.alerts", "/alerts", Action::View, Resource::Case),
     ]),
+    ("nav.group.return", &[
+        ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),
+    ]),
     ("nav.group.stats", &[
         ("nav.monthly_report", "/reports/monthly", Action::View, Resource::Case),
     ]),

@@ -29,6 +29,8 @@ struct Fixtures {
     user_outside: i64,
     case_inside: i64,
     case_outside: i64,
+    visit_inside: i64,
+    visit_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -110,11 +112,68 @@ async fn spawn_app() -> App {
                     ..Default::default()
                 },
             };
-            db.intake(&a, &r(region), &input).await.unwrap().id
+            let c = db.intake(&a, &r(region), &input).await.unwrap();
+            // Take the case home so it has follow-ups in its region too.
+            use jiuzhu_domain::case::{CaseEvent, Exit, ExitRules, Screening};
+            let rules = ExitRules::default();
+            let now = chrono::Utc::now();
+            let c = db
+                .case_apply(
+                    &a,
+                    c.id,
+                    c.version,
+                    &CaseEvent::FirstCheck {
+                        note: String::new(),
+                        diversion: None,
+                    },
+                    now,
+                    rules,
+                )
+                .await
+                .unwrap();
+            let c = db
+                .case_apply(
+                    &a,
+                    c.id,
+                    c.version,
+                    &CaseEvent::Screen(Screening::Admit {
+                        verify_later: false,
+                    }),
+                    now,
+                    rules,
+                )
+                .await
+                .unwrap();
+            let collector = jiuzhu_domain::ResidentId::from_parts(
+                "331102",
+                chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+                11,
+            )
+            .unwrap();
+            let home = CaseEvent::Depart(Exit::CollectedByRelatives {
+                collector_name: "家属".into(),
+                relation: "妻子".into(),
+                collector_id: Some(collector),
+            });
+            db.case_apply(&a, c.id, c.version, &home, now, rules)
+                .await
+                .unwrap();
+            let visits = db
+                .follow_ups(
+                    &[RegionCode::nation()],
+                    &Default::default(),
+                    jiuzhu_storage::Page::new(Some(1), Some(200)),
+                )
+                .await
+                .unwrap();
+            (
+                c.id,
+                visits.items.iter().find(|f| f.case_id == c.id).unwrap().id,
+            )
         }
     };
-    let case_inside = case_at("331102001000", "紫金街道救助点").await;
-    let case_outside = case_at("330000", "浙江省救助管理站").await;
+    let (case_inside, visit_inside) = case_at("331102001000", "紫金街道救助点").await;
+    let (case_outside, visit_outside) = case_at("330000", "浙江省救助管理站").await;
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -134,6 +193,8 @@ async fn spawn_app() -> App {
             user_outside,
             case_inside,
             case_outside,
+            visit_inside,
+            visit_outside,
         },
     }
 }
@@ -211,6 +272,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/orgs" | "/orgs/{id}" | "/api/v1/organisations" | "/api/v1/organisations/{id}") => STAFF.to_vec(),
         (_, p) if p.starts_with("/orgs") || p.starts_with("/api/v1/organisations") => vec!["admin"],
         ("GET", p) if p.starts_with("/regions") || p == "/api/v1/regions" => STAFF.to_vec(),
+        ("GET", "/returnees") => vec!["leader", "qt.leader", "station", "social", "clerk"],
+        ("POST", "/follow-ups/{id}") => vec!["station", "social", "clerk"],
         ("GET", "/reports/monthly.xlsx") => vec!["leader", "qt.leader", "station"],
         ("GET", "/station" | "/alerts" | "/cases" | "/cases/{id}" | "/api/v1/cases" | "/api/v1/cases/{id}" | "/reports/monthly" | "/reports/monthly/cases") => CASE_READERS.to_vec(),
         (_, "/cases/new" | "/cases/prior" | "/cases" | "/api/v1/cases") => vec!["station", "patrol", "hotline"],
@@ -229,6 +292,8 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("org")
     } else if path.contains("/cases/{id}") {
         Some("case")
+    } else if path.contains("/follow-ups/{id}") {
+        Some("visit")
     } else if path.starts_with("/regions/{code}") {
         Some("region")
     } else {
@@ -258,6 +323,13 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
                 f.case_inside
             } else {
                 f.case_outside
+            }
+        }
+        Some("visit") => {
+            if inside {
+                f.visit_inside
+            } else {
+                f.visit_outside
             }
         }
         _ => 1,

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod follow_ups;
 pub mod home;
 pub mod ops;
 pub mod orgs;
