@@ -40,6 +40,12 @@ test("a walk-in is registered, checked, admitted and leaves with a ticket", asyn
   assert.match(await page.textContent("[data-testid=deadlines]"), /发布寻亲公告/);
   await step(page, "mark-search_notice");
   assert.match(await page.textContent("[data-testid=deadlines]"), /已办理/);
+  // A hospital visit, in yuan, kept in fen and summed.
+  await page.selectOption("[data-testid=service-kind]", "medical");
+  await page.fill("input[name=provider]", "丽水市中心医院");
+  await page.fill("[data-testid=service-cost]", "120.50");
+  await step(page, "add-service");
+  assert.match(await page.textContent("[data-testid=services]"), /¥120\.50/);
   await shot(page, "station_in_station");
   // Cash over 20 yuan is refused with a clear message, and nothing changes.
   await page.selectOption("[data-testid=exit-kind]", "self_discharge");
@@ -62,6 +68,14 @@ test("a walk-in is registered, checked, admitted and leaves with a ticket", asyn
     assert.match(timeline, new RegExp(word));
   }
   await shot(page, "station_departed");
+  // The self-discharge statement prints in the official layout, in Chinese.
+  const caseUrl = page.url().replace(/\?.*$/, "");
+  await page.goto(`${caseUrl}/forms/self_discharge`);
+  const sheet = await page.textContent("[data-testid=form-sheet]");
+  assert.match(sheet, /自行离站声明书/);
+  assert.match(sheet, /周国富/);
+  assert.match(sheet, /丽水—温州 K1234/);
+  await shot(page, "form_self_discharge");
   await page.context().close();
 });
 

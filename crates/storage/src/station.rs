@@ -1066,3 +1066,152 @@ impl Db {
         self.follow_up(id).await
     }
 }
+
+/// 在站服务: what the station gave someone during a stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceKind {
+    /// 生活照料
+    Living,
+    /// 医疗救治 (cost in fen)
+    Medical,
+    /// 心理疏导 by a social worker
+    Counselling,
+    /// 教育矫治 (minors)
+    Education,
+    /// 随身物品登记保管
+    BelongingsStored,
+    /// 随身物品返还 against the signed list
+    BelongingsReturned,
+}
+
+impl ServiceKind {
+    pub const ALL: &'static [ServiceKind] = &[
+        ServiceKind::Living,
+        ServiceKind::Medical,
+        ServiceKind::Counselling,
+        ServiceKind::Education,
+        ServiceKind::BelongingsStored,
+        ServiceKind::BelongingsReturned,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceKind::Living => "living",
+            ServiceKind::Medical => "medical",
+            ServiceKind::Counselling => "counselling",
+            ServiceKind::Education => "education",
+            ServiceKind::BelongingsStored => "belongings_stored",
+            ServiceKind::BelongingsReturned => "belongings_returned",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ServiceKind> {
+        ServiceKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub kind: String,
+    pub at: i64,
+    pub provider: String,
+    pub note: String,
+    pub cost_fen: i64,
+    pub actor_name: String,
+}
+
+impl Db {
+    /// Records a service given during a stay. Services are added while the person is in
+    /// the station (belongings may be returned on the day they leave).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn case_add_service(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        kind: ServiceKind,
+        at: DateTime<Utc>,
+        provider: &str,
+        note: &str,
+        cost: jiuzhu_domain::Fen,
+    ) -> Result<ServiceRow> {
+        let c = self.case(case_id).await?;
+        let returning = kind == ServiceKind::BelongingsReturned && c.state() == CaseState::Departed;
+        if c.state() != CaseState::InStation && !returning {
+            return Err(StoreError::Invalid("case_not_in_station"));
+        }
+        if cost.is_negative() || cost.0 > 100_000_000 {
+            return Err(StoreError::Invalid("money_invalid"));
+        }
+        if provider.chars().count() > 100 || note.chars().count() > 500 {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let registered = Utc
+            .timestamp_millis_opt(c.registered_at)
+            .single()
+            .expect("stored instant");
+        case::check_event_time(at, registered, Utc::now())
+            .map_err(|e| StoreError::Invalid(e.code()))?;
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO case_services (case_id, region_code, kind, at, provider, note, cost_fen, actor_name, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(case_id)
+        .bind(c.region_code.clone())
+        .bind(kind.as_str())
+        .bind(at.timestamp_millis())
+        .bind(provider.trim().to_string())
+        .bind(note.trim().to_string())
+        .bind(cost.0)
+        .bind(actor.name.clone())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let region = crate::stored_region(c.region_code.clone())?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "case.service",
+                record_kind: "case",
+                record_id: case_id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new("service", None::<String>, Some(kind.as_str())),
+                    Change::new("cost_fen", None::<String>, Some(cost.0)),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ServiceRow {
+            id,
+            kind: kind.as_str().into(),
+            at: at.timestamp_millis(),
+            provider: provider.trim().into(),
+            note: note.trim().into(),
+            cost_fen: cost.0,
+            actor_name: actor.name.clone(),
+        })
+    }
+
+    pub async fn case_services(&self, case_id: i64) -> Result<Vec<ServiceRow>> {
+        let rows = sqlx::query("SELECT id, kind, at, provider, note, cost_fen, actor_name FROM case_services WHERE case_id = $1 ORDER BY at, id")
+            .bind(case_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ServiceRow {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    at: r.try_get("at")?,
+                    provider: r.try_get("provider")?,
+                    note: r.try_get("note")?,
+                    cost_fen: r.try_get("cost_fen")?,
+                    actor_name: r.try_get("actor_name")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -9,6 +9,11 @@
     if (msg && !window.confirm(msg)) { e.preventDefault(); }
   }, true);
 
+  // Print buttons on official forms.
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-print]")) { window.print(); }
+  });
+
   // The phone menu.
   document.addEventListener("click", function (e) {
     var t = e.target.closest && e.target.closest("[data-toggle]");

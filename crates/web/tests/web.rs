@@ -278,6 +278,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/station" | "/alerts" | "/cases" | "/cases/{id}" | "/api/v1/cases" | "/api/v1/cases/{id}" | "/reports/monthly" | "/reports/monthly/cases") => CASE_READERS.to_vec(),
         (_, "/cases/new" | "/cases/prior" | "/cases" | "/api/v1/cases") => vec!["station", "patrol", "hotline"],
         ("POST", "/cases/{id}/reveal") => vec!["station"],
+        ("GET", "/cases/{id}/forms/{form}") => CASE_READERS.to_vec(),
+        ("POST", "/cases/{id}/services") => vec!["station", "social"],
         ("POST", "/cases/{id}/events" | "/cases/{id}/deadlines/{kind}" | "/api/v1/cases/{id}/events") => vec!["station", "social"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
         (m, p) => panic!("route {m} {p} has no expectation: add it to this table"),
@@ -339,6 +341,7 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         .replace("/regions/{code}", &format!("/regions/{region}"))
         .replace("{code}", "en")
         .replace("{kind}", "search_notice")
+        .replace("{form}", "intake")
         .replace("{*path}", "app-1.css")
 }
 

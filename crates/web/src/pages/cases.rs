@@ -20,7 +20,8 @@ use jiuzhu_domain::deadline::{Deadline, DeadlineKind, DeadlineStatus};
 use jiuzhu_domain::{Fen, RegionCode, ResidentId, Sex, WorkCalendar};
 use jiuzhu_storage::orgs::{OrgFilter, OrgKind, Organisation};
 use jiuzhu_storage::station::{
-    CaseEventRow, CaseFilter, CaseView, IntakeInput, PersonInput, PriorPerson,
+    CaseEventRow, CaseFilter, CaseView, IntakeInput, PersonInput, PriorPerson, ServiceKind,
+    ServiceRow,
 };
 use jiuzhu_storage::{Page, Sort};
 use serde::Deserialize;
@@ -464,6 +465,9 @@ struct ShowPage {
     days: i64,
     deadlines: Vec<Deadline>,
     events: Vec<CaseEventRow>,
+    services: Vec<ServiceRow>,
+    service_kinds: Vec<&'static str>,
+    medical_total: String,
     exits: Vec<&'static str>,
     can_update: bool,
     can_reveal: bool,
@@ -536,12 +540,21 @@ async fn show_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let services = st.db.case_services(c.id).await?;
     let mut r = render(&ShowPage {
         station,
         age: c.age_on(today()).map(|a| a.to_string()).unwrap_or_default(),
         days: c.days_in_station(now.timestamp_millis()),
         deadlines: c.deadlines(&WorkCalendar::national(), now),
         events: st.db.case_events(c.id).await?,
+        medical_total: Fen(services
+            .iter()
+            .filter(|s| s.kind == "medical")
+            .map(|s| s.cost_fen)
+            .sum())
+        .display(),
+        services,
+        service_kinds: ServiceKind::ALL.iter().map(|k| k.as_str()).collect(),
         exits,
         can_update: allowed(Action::Update),
         can_reveal: allowed(Action::Reveal),
@@ -841,5 +854,188 @@ pub async fn alerts(
     Ok(render(&AlertsPage {
         l: layout(&ctx, &st, "cases.alerts", &[("cases.alerts", "/alerts")]).await,
         alerts: alerts.into_iter().map(|(_, _, a)| a).collect(),
+    }))
+}
+
+impl ShowPage {
+    fn money(&self, fen: &i64) -> String {
+        Fen(*fen).display()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ServiceForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    at: String,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    cost_yuan: String,
+}
+
+/// 在站服务: living care, medical care (cost in fen), counselling, education, belongings.
+pub async fn add_service(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<ServiceForm>,
+) -> AppResult<Response> {
+    let c = load(&st, &ctx, &id, Action::Update).await?;
+    let result: AppResult<()> = async {
+        let kind = ServiceKind::parse(&f.kind)
+            .ok_or(AppError::invalid("service_kind_required", "kind"))?;
+        let cost = match opt(&f.cost_yuan) {
+            None => Fen::ZERO,
+            Some(v) => {
+                Fen::parse_yuan(&v).map_err(|_| AppError::invalid("money_invalid", "cost_yuan"))?
+            }
+        };
+        st.db
+            .case_add_service(
+                &ctx.actor,
+                c.id,
+                kind,
+                parse_local(&f.at)?,
+                &f.provider,
+                &f.note,
+                cost,
+            )
+            .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{}?ok=saved", c.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            let fresh = st.db.case(c.id).await?;
+            let mut err = FormError::from(&ctx.tr, &e);
+            err.field = "";
+            show_page(&st, &ctx, fresh, None, err, None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The official forms (规程 annexes), print-ready on A4.
+const FORMS: &[&str] = &[
+    "intake",
+    "refusal",
+    "self_discharge",
+    "stay_record",
+    "termination",
+    "escort_receipt",
+];
+
+#[derive(Template)]
+#[template(path = "cases/form.html")]
+struct FormPrint {
+    l: Layout,
+    form: &'static str,
+    c: CaseView,
+    station: String,
+    resident_id: String,
+    age: String,
+    services: Vec<ServiceRow>,
+    detail: serde_json::Value,
+    /// How a self-discharged person travelled: the ticket, or the cash signed for.
+    travel: String,
+}
+
+impl FormPrint {
+    fn money(&self, fen: &i64) -> String {
+        Fen(*fen).display()
+    }
+    fn detail_str(&self, key: &str) -> String {
+        self.detail
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+pub async fn print_form(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, form)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let c = load(&st, &ctx, &id, Action::View).await?;
+    let form = FORMS
+        .iter()
+        .copied()
+        .find(|f| *f == form)
+        .ok_or_else(AppError::not_found)?;
+    // A form goes on paper with the full identity number only for those who may see it;
+    // printing it is a view and is logged like one.
+    let resident_id = if ctx
+        .require(
+            Action::Reveal,
+            Resource::Case,
+            &c.region_code,
+            Some(c.station_id),
+        )
+        .is_ok()
+        && c.resident_id_masked.is_some()
+    {
+        st.db
+            .person_reveal(&ctx.actor, c.person_id)
+            .await?
+            .0
+            .unwrap_or_default()
+    } else {
+        c.resident_id_masked.clone().unwrap_or_default()
+    };
+    let events = st.db.case_events(c.id).await?;
+    let detail = events
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.event.as_str(),
+                "refuse"
+                    | "self_discharge"
+                    | "terminated"
+                    | "escorted_home"
+                    | "collected_by_relatives"
+                    | "transferred"
+                    | "placed"
+                    | "left_without_notice"
+                    | "died"
+            )
+        })
+        .and_then(|e| serde_json::from_str(&e.detail).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let station = st
+        .db
+        .org(c.station_id)
+        .await
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let travel = match detail
+        .get("travel")
+        .and_then(|t| serde_json::from_value::<Travel>(t.clone()).ok())
+    {
+        Some(Travel::Ticket { description }) => {
+            format!("{} {description}", ctx.tr.t("cases.ticket"))
+        }
+        Some(Travel::Cash { amount }) => {
+            format!("{} {}", ctx.tr.t("cases.cash_yuan"), amount.display())
+        }
+        _ => String::new(),
+    };
+    Ok(render(&FormPrint {
+        travel,
+        l: layout(&ctx, &st, &format!("forms.{form}"), &[]).await,
+        form,
+        age: c.age_on(today()).map(|a| a.to_string()).unwrap_or_default(),
+        services: st.db.case_services(c.id).await?,
+        station,
+        resident_id,
+        detail,
+        c,
     }))
 }
