@@ -254,15 +254,34 @@ pub async fn seed_history(
         // Recent arrivals mostly still here; long-stayers stay.
         if long_stayer || (days_ago < 12 && rng.below(100) < 75) {
             if days_ago > 10 && rng.below(2) == 0 {
-                db.case_mark(
-                    &actor,
-                    c.id,
-                    c.version,
-                    DeadlineKind::StayExtension,
-                    t(60 * 24 * 10),
-                )
-                .await?;
+                c = db
+                    .case_mark(
+                        &actor,
+                        c.id,
+                        c.version,
+                        DeadlineKind::StayExtension,
+                        t(60 * 24 * 10),
+                    )
+                    .await?;
             }
+            let today = jiuzhu_domain::time::local_date(now.timestamp_millis()).expect("valid");
+            let area = jiuzhu_domain::case::suggest_area(
+                Sex::parse(&c.sex),
+                c.age_on(today),
+                c.mental_or_intellectual || c.needs_collection,
+                false,
+            );
+            let bed = format!(
+                "{}-{:02}",
+                area.as_str()
+                    .chars()
+                    .next()
+                    .unwrap_or('X')
+                    .to_ascii_uppercase(),
+                1 + i % 40
+            );
+            db.case_assign_bed(&actor, c.id, c.version, area, &bed)
+                .await?;
             continue;
         }
         let stay_days = (1 + rng.below(9) as i64).min(days_ago.max(1));

@@ -435,6 +435,55 @@ pub fn check_event_time(
     }
 }
 
+code_enum! {
+    /// 区域: where someone sleeps. 规程: areas separated by sex, age and condition; a woman
+    /// with a child under 6 may stay with the child.
+    pub enum Area {
+        MenArea = "men",
+        WomenArea = "women",
+        /// 未成年人区, boys and girls apart within it.
+        Minors = "minors",
+        /// 母婴区
+        MotherAndChild = "mother_and_child",
+        /// 特殊照护区: mental or intellectual disability, illness.
+        SpecialCare = "special_care",
+    }
+}
+
+/// The area a person belongs in. `with_child_under_6` is a woman admitted with her child.
+pub fn suggest_area(
+    sex: Option<crate::Sex>,
+    age: Option<u32>,
+    special_care: bool,
+    with_child_under_6: bool,
+) -> Area {
+    if special_care {
+        Area::SpecialCare
+    } else if with_child_under_6 && sex == Some(crate::Sex::Female) {
+        Area::MotherAndChild
+    } else if age.is_some_and(|a| a < 18) {
+        Area::Minors
+    } else if sex == Some(crate::Sex::Female) {
+        Area::WomenArea
+    } else {
+        Area::MenArea
+    }
+}
+
+/// Whether an area may take this person: the separation rules, checked when staff choose
+/// another area than the one suggested.
+pub fn area_allows(area: Area, sex: Option<crate::Sex>, age: Option<u32>) -> bool {
+    let minor = age.is_some_and(|a| a < 18);
+    match area {
+        Area::MenArea => sex != Some(crate::Sex::Female) && !minor,
+        Area::WomenArea => sex != Some(crate::Sex::Male) && !minor,
+        Area::Minors => minor,
+        // A mother, or her child under 6 of either sex.
+        Area::MotherAndChild => sex == Some(crate::Sex::Female) || age.is_some_and(|a| a < 6),
+        Area::SpecialCare => true,
+    }
+}
+
 /// Age for the rules: from the birth date when known, else the estimate adjusted for the
 /// time since it was made.
 pub fn age_for_rules(
@@ -678,6 +727,34 @@ mod tests {
             reason: "住院治疗".into(),
         });
         assert_eq!(apply(s, &transfer, adult(), r, 0), Ok(CaseState::Departed));
+    }
+
+    #[test]
+    fn areas_keep_men_women_and_children_apart() {
+        use crate::Sex::*;
+        assert_eq!(
+            suggest_area(Some(Male), Some(40), false, false),
+            Area::MenArea
+        );
+        assert_eq!(
+            suggest_area(Some(Female), Some(30), false, true),
+            Area::MotherAndChild
+        );
+        assert_eq!(
+            suggest_area(Some(Male), Some(12), false, false),
+            Area::Minors
+        );
+        assert_eq!(
+            suggest_area(Some(Female), Some(70), true, false),
+            Area::SpecialCare
+        );
+        assert!(!area_allows(Area::MenArea, Some(Female), Some(30)));
+        assert!(!area_allows(Area::MenArea, Some(Male), Some(15)));
+        assert!(
+            area_allows(Area::MotherAndChild, Some(Male), Some(4)),
+            "a mother's small son stays with her"
+        );
+        assert!(!area_allows(Area::MotherAndChild, Some(Male), Some(9)));
     }
 
     #[test]

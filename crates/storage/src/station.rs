@@ -1215,3 +1215,59 @@ impl Db {
             .collect()
     }
 }
+
+impl Db {
+    /// 分区分床: puts someone in an area and bed. The domain's separation rules decide
+    /// whether the area may take them.
+    pub async fn case_assign_bed(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        area: case::Area,
+        bed: &str,
+    ) -> Result<CaseView> {
+        let c = self.case(id).await?;
+        if c.state() != CaseState::InStation {
+            return Err(StoreError::Invalid("case_not_in_station"));
+        }
+        let today = jiuzhu_domain::time::local_date(now_ms()).expect("now");
+        if !case::area_allows(area, Sex::parse(&c.sex), c.age_on(today)) {
+            return Err(StoreError::Invalid("case_area_not_allowed"));
+        }
+        let bed = bed.trim();
+        if bed.is_empty() || bed.chars().count() > 20 {
+            return Err(StoreError::Invalid("bed_required"));
+        }
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE cases SET area = $1, bed = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5")
+            .bind(area.as_str())
+            .bind(bed.to_string())
+            .bind(now_ms())
+            .bind(id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(crate::stale(&mut tx, "cases", id).await);
+        }
+        let region = crate::stored_region(c.region_code.clone())?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "case.bed",
+                record_kind: "case",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new("area", Some(&c.area), Some(area.as_str())),
+                    Change::new("bed", Some(&c.bed), Some(bed)),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.case(id).await
+    }
+}

@@ -204,6 +204,19 @@ async fn story(url: &str) {
     assert_eq!(c.state, "in_station");
     assert_eq!(c.days_in_station(now.timestamp_millis()), 12);
 
+    // He sleeps in the men's area; the women's area is refused by the separation rules.
+    use jiuzhu_domain::case::Area;
+    assert!(matches!(
+        db.case_assign_bed(&a, c.id, c.version, Area::WomenArea, "W-03")
+            .await,
+        Err(StoreError::Invalid("case_area_not_allowed"))
+    ));
+    let c = db
+        .case_assign_bed(&a, c.id, c.version, Area::MenArea, "M-12")
+        .await
+        .unwrap();
+    assert_eq!((c.area.as_str(), c.bed.as_str()), ("men", "M-12"));
+
     // Twelve days in: the notice, the DNA request and the ten-day filing are all late.
     let ds = c.deadlines(&cal, now);
     for kind in [

@@ -138,6 +138,7 @@ fn table(reg: Registry) -> Registry {
         .get("/cases/{id}", View, Case, "Case page with timeline and deadlines", pages::cases::show)
         .post("/cases/{id}/events", Update, Case, "Next step of a case", pages::cases::step)
         .post("/cases/{id}/deadlines/{kind}", Update, Case, "Record a deadline as met", pages::cases::mark)
+        .post("/cases/{id}/bed", Update, Case, "Assign an area and bed (分区分床)", pages::cases::assign_bed)
         .post("/cases/{id}/services", Update, Case, "Record an in-station service (在站服务)", pages::cases::add_service)
         .get("/cases/{id}/forms/{form}", View, Case, "Print an official form (A4)", pages::cases::print_form)
         .post("/cases/{id}/reveal", Reveal, Case, "Show identity number, health and relatives (logged)", pages::cases::reveal)

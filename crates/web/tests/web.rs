@@ -279,7 +279,7 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         (_, "/cases/new" | "/cases/prior" | "/cases" | "/api/v1/cases") => vec!["station", "patrol", "hotline"],
         ("POST", "/cases/{id}/reveal") => vec!["station"],
         ("GET", "/cases/{id}/forms/{form}") => CASE_READERS.to_vec(),
-        ("POST", "/cases/{id}/services") => vec!["station", "social"],
+        ("POST", "/cases/{id}/services" | "/cases/{id}/bed") => vec!["station", "social"],
         ("POST", "/cases/{id}/events" | "/cases/{id}/deadlines/{kind}" | "/api/v1/cases/{id}/events") => vec!["station", "social"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
         (m, p) => panic!("route {m} {p} has no expectation: add it to this table"),

@@ -469,6 +469,8 @@ struct ShowPage {
     service_kinds: Vec<&'static str>,
     medical_total: String,
     exits: Vec<&'static str>,
+    areas: Vec<&'static str>,
+    suggested_area: &'static str,
     can_update: bool,
     can_reveal: bool,
     revealed: Option<(String, String, String)>,
@@ -541,7 +543,16 @@ async fn show_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let services = st.db.case_services(c.id).await?;
+    let suggested_area = case::suggest_area(
+        Sex::parse(&c.sex),
+        c.age_on(today()),
+        c.mental_or_intellectual || c.needs_collection,
+        false,
+    )
+    .as_str();
     let mut r = render(&ShowPage {
+        areas: case::Area::ALL.iter().map(|a| a.as_str()).collect(),
+        suggested_area,
         station,
         age: c.age_on(today()).map(|a| a.to_string()).unwrap_or_default(),
         days: c.days_in_station(now.timestamp_millis()),
@@ -1038,4 +1049,47 @@ pub async fn print_form(
         detail,
         c,
     }))
+}
+
+#[derive(Deserialize)]
+pub struct BedForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    area: String,
+    #[serde(default)]
+    bed: String,
+}
+
+/// 分区分床
+pub async fn assign_bed(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<BedForm>,
+) -> AppResult<Response> {
+    let c = load(&st, &ctx, &id, Action::Update).await?;
+    let result: AppResult<CaseView> = async {
+        let version: i64 = f
+            .version
+            .parse()
+            .map_err(|_| AppError::invalid("invalid_input", "version"))?;
+        let area =
+            case::Area::parse(&f.area).ok_or(AppError::invalid("case_area_not_allowed", "area"))?;
+        Ok(st
+            .db
+            .case_assign_bed(&ctx.actor, c.id, version, area, &f.bed)
+            .await?)
+    }
+    .await;
+    match result {
+        Ok(c) => Ok(Redirect::to(&format!("/cases/{}?ok=saved", c.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            let fresh = st.db.case(c.id).await?;
+            let mut err = FormError::from(&ctx.tr, &e);
+            err.field = "";
+            show_page(&st, &ctx, fresh, None, err, None).await
+        }
+        Err(e) => Err(e),
+    }
 }
