@@ -143,3 +143,15 @@ test("the home side records a follow-up visit on the returnee ledger", async () 
   await shot(page, "phone_returnee_ledger");
   await page.context().close();
 });
+
+test("the street office is alerted when someone on its register turns up at a station", async () => {
+  const page = await newPage(browser);
+  await login(page, "clerk");
+  await page.goto(`${BASE}/register`);
+  assert.match(await page.textContent("[data-testid=register-alerts]"), /丽水市救助管理站/);
+  await shot(page, "clerk_register_alert");
+  await Promise.all([page.waitForNavigation(), page.click("[data-testid=register-alerts] button")]);
+  assert.match(await page.textContent("[data-testid=flash]"), /已保存/);
+  assert.equal(await page.locator("[data-testid=register-alerts]").count(), 0);
+  await page.context().close();
+});

@@ -378,6 +378,7 @@ pub async fn seed(
         chrono::Utc::now(),
     )
     .await?;
+    station::seed_register(db, &mut rng, station, chrono::Utc::now()).await?;
     Ok(accounts)
 }
 

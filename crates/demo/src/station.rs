@@ -374,3 +374,69 @@ pub async fn seed_history(
     }
     Ok(n)
 }
+
+/// A few people on 紫金街道's register of people prone to wandering; the last of them turns
+/// up at the station today, so the street office has an alert waiting.
+pub async fn seed_register(
+    db: &Db,
+    rng: &mut SplitMix64,
+    station_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use jiuzhu_storage::register::RegisterInput;
+    let actor = Actor::system("demo");
+    let reasons = [
+        "阿尔茨海默病，曾两次走失",
+        "精神障碍，病情不稳定时外出流浪",
+        "智力障碍，独居",
+        "留守老人，子女在外务工",
+        "曾多次外出乞讨",
+    ];
+    let mut last = None;
+    for (i, reason) in reasons.iter().enumerate() {
+        let person = Person::generate(
+            rng,
+            "331102",
+            NaiveDate::from_ymd_opt(2000, 1, 1).expect("date"),
+        );
+        let grid = RegionCode::parse(&format!("331102001{:03}{:03}", 1 + i % 4, 1 + i % 3))
+            .expect("demo grid");
+        db.register_add(
+            &actor,
+            &RegisterInput {
+                region: grid,
+                name: person.name.clone(),
+                sex: None,
+                resident_id: Some(person.resident_id.clone()),
+                guardian_name: format!("{}家属", &person.name[..3]),
+                guardian_phone: Some(person.phone.clone()),
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
+        last = Some(person);
+    }
+    if let Some(p) = last {
+        let input = PersonInput {
+            name: p.name,
+            sex: Some(if p.male { Sex::Male } else { Sex::Female }),
+            birth_date: Some(p.birth),
+            resident_id: Some(p.resident_id),
+            features: "神志不清，自称找不到家".into(),
+            ..Default::default()
+        };
+        db.intake(
+            &actor,
+            &RegionCode::parse("331102").expect("code"),
+            &IntakeInput {
+                station_id,
+                channel: Channel::PoliceEscort,
+                cause: "派出所民警在街头发现".into(),
+                registered_at: now - Duration::hours(2),
+                person: input,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -94,6 +94,8 @@ string_enum! {
         Case = "case",
         /// 返乡回访: the home side's ledger of people returned and their follow-up visits.
         FollowUp = "follow_up",
+        /// 易流浪走失人员登记: the community register of people prone to wandering.
+        Register = "register",
     }
 }
 
@@ -135,6 +137,9 @@ pub fn role_permits(role: Role, action: Action, resource: Resource) -> bool {
         (FollowUp, StationStaff | SocialWorker | TownshipClerk) => matches!(action, View | Update),
         (FollowUp, BureauLeader) => action == View,
         (FollowUp, _) => false,
+        (Register, TownshipClerk | SocialWorker) => matches!(action, View | Create | Update),
+        (Register, StationStaff | BureauLeader) => action == View,
+        (Register, _) => false,
     }
 }
 

@@ -16,12 +16,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "station", include_str!("../migrations/sqlite/0002_station.sql")),
     (3, "follow_up", include_str!("../migrations/sqlite/0003_follow_up.sql")),
+    (4, "register", include_str!("../migrations/sqlite/0004_register.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "station", include_str!("../migrations/postgres/0002_station.sql")),
     (3, "follow_up", include_str!("../migrations/postgres/0003_follow_up.sql")),
+    (4, "register", include_str!("../migrations/postgres/0004_register.sql")),
 ];
 
 impl Backend {

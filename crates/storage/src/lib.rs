@@ -14,6 +14,7 @@ pub mod dialect;
 mod error;
 pub mod orgs;
 pub mod regions;
+pub mod register;
 pub mod sessions;
 mod sql;
 pub mod station;

@@ -459,6 +459,11 @@ impl Db {
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Invalid("station_unknown"),
             _ => StoreError::Database(e),
         })?;
+        // Someone on a community's register of people prone to wandering: alert the home side.
+        if let Some(rid) = &p.resident_id {
+            let index = self.keys().blind_index("resident_id", rid.as_str());
+            Db::register_check(&mut tx, &index, case_id).await?;
+        }
         let year = jiuzhu_domain::time::local_date(input.registered_at.timestamp_millis())
             .map(|d| d.format("%Y").to_string())
             .unwrap_or_default();

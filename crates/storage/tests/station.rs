@@ -431,6 +431,26 @@ async fn story(url: &str) {
         .unwrap();
     assert_eq!(open.total, 5);
 
+    // 李国强 is on his village's register of people prone to wandering; when he turns up at
+    // a station, the village is alerted.
+    let rid =
+        ResidentId::from_parts("331121", NaiveDate::from_ymd_opt(1970, 5, 6).unwrap(), 31).unwrap();
+    let village = RegionCode::parse("331121").unwrap();
+    db.register_add(
+        &a,
+        &jiuzhu_storage::register::RegisterInput {
+            region: village.clone(),
+            name: "李国强".into(),
+            sex: None,
+            resident_id: Some(rid.clone()),
+            guardian_name: "李建华".into(),
+            guardian_phone: Some("13905781234".into()),
+            reason: "阿尔茨海默病，曾多次走失".into(),
+        },
+    )
+    .await
+    .unwrap();
+
     // A known man, registered twice: the second intake finds the first by ID and links.
     let rid =
         ResidentId::from_parts("331121", NaiveDate::from_ymd_opt(1970, 5, 6).unwrap(), 31).unwrap();
@@ -504,7 +524,13 @@ async fn story(url: &str) {
         }
     } else {
         let mut raw = sqlx::AnyConnection::connect(url).await.unwrap();
-        for table in ["persons", "cases", "case_events", "audit_log"] {
+        for table in [
+            "persons",
+            "cases",
+            "case_events",
+            "audit_log",
+            "wandering_register",
+        ] {
             let rows: Vec<String> =
                 sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
                     .fetch_all(&mut raw)

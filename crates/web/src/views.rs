@@ -73,6 +73,7 @@ const NAV: &[(&str, &[NavSpec])] = &[
     ]),
     ("nav.group.return", &[
         ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),
+        ("nav.register", "/register", Action::View, Resource::Register),
     ]),
     ("nav.group.stats", &[
         ("nav.monthly_report", "/reports/monthly", Action::View, Resource::Case),

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod orgs;
 pub mod profile;
 pub mod regions;
+pub mod register;
 pub mod report;
 pub mod users;
 
