@@ -8,7 +8,6 @@ use crate::views::{layout, render, sort_link, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -336,11 +335,7 @@ async fn stations(st: &AppState, ctx: &Ctx) -> AppResult<Vec<Organisation>> {
 }
 
 async fn new_page(st: &AppState, ctx: &Ctx, f: IntakeForm, err: FormError) -> AppResult<Response> {
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let mut r = render(&NewPage {
         l: layout(
             ctx,
@@ -535,13 +530,7 @@ async fn show_page(
     )
     .await;
     l.flash = flash_msg;
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else if err.code_is_conflict() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let services = st.db.case_services(c.id).await?;
     let suggested_area = case::suggest_area(
         Sex::parse(&c.sex),
@@ -732,12 +721,6 @@ impl StepForm {
             }),
             _ => Err(AppError::invalid("case_illegal_transition", "step")),
         }
-    }
-}
-
-impl FormError {
-    fn code_is_conflict(&self) -> bool {
-        self.field == "version"
     }
 }
 

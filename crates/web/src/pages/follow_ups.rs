@@ -7,7 +7,6 @@ use crate::views::{layout, render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::Utc;
@@ -54,13 +53,7 @@ async fn ledger_page(
     )
     .await;
     l.flash = flash(&ctx.tr, q);
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else if err.field == "version" {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let mut r = render(&LedgerPage {
         pager: Pager::new(&page, "/returnees", &keep),
         rows: page.items,

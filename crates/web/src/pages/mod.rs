@@ -72,6 +72,8 @@ impl ListQuery {
 pub struct FormError {
     pub field: &'static str,
     pub message: String,
+    /// The error's own status: 409 when someone else saved first, 422 for bad input.
+    status: Option<StatusCode>,
 }
 
 impl FormError {
@@ -79,11 +81,21 @@ impl FormError {
         FormError {
             field: e.field.unwrap_or(""),
             message: tr.error(e.code),
+            status: Some(e.status),
         }
     }
     pub fn is(&self, field: &str) -> bool {
         !self.message.is_empty() && self.field == field
     }
+    /// What a page showing this form answers with: 200 when there is nothing wrong.
+    pub fn status(&self) -> StatusCode {
+        if self.message.is_empty() {
+            StatusCode::OK
+        } else {
+            self.status.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+
     pub fn general(&self) -> bool {
         !self.message.is_empty() && self.field.is_empty()
     }

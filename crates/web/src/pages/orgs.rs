@@ -7,7 +7,6 @@ use crate::views::{layout, render, sort_link, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use jiuzhu_domain::authz::{Action, Resource};
@@ -120,13 +119,7 @@ async fn form_page(
     title: &str,
     err: FormError,
 ) -> AppResult<Response> {
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else if err.field.is_empty() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let mut r = render(&FormPage {
         l: layout(ctx, st, title, &[("orgs.title", "/orgs"), (title, "")]).await,
         f,

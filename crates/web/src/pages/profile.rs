@@ -7,7 +7,6 @@ use crate::views::{layout, render, Layout};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use jiuzhu_domain::authz::{Action, Resource};
@@ -64,11 +63,7 @@ async fn render_profile(
     let tokens = st.db.tokens_of(u.id).await?;
     let mut l = layout(ctx, st, "profile.title", &[("profile.title", "/profile")]).await;
     l.flash = flash_msg;
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let mut r = render(&ProfilePage {
         l,
         u: u.clone(),

@@ -8,7 +8,6 @@ use crate::views::{layout, render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use jiuzhu_domain::authz::{Action, Resource};
@@ -81,11 +80,7 @@ struct NewPage {
 }
 
 async fn new_page(st: &AppState, ctx: &Ctx, f: EntryForm, err: FormError) -> AppResult<Response> {
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let mut r = render(&NewPage {
         l: layout(
             ctx,

@@ -128,11 +128,7 @@ async fn orgs_for(st: &AppState, ctx: &Ctx) -> AppResult<Vec<Organisation>> {
 }
 
 async fn new_page(st: &AppState, ctx: &Ctx, f: UserForm, err: FormError) -> AppResult<Response> {
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let mut r = render(&NewPage {
         l: layout(
             ctx,
@@ -334,13 +330,7 @@ async fn show_page(
     )
     .await;
     l.flash = flash_msg;
-    let status = if err.message.is_empty() {
-        StatusCode::OK
-    } else if err.field.is_empty() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = err.status();
     let mut r = render(&ShowPage {
         can_update: allowed(Action::Update),
         can_manage: allowed(Action::Manage),
