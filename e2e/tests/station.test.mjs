@@ -88,6 +88,11 @@ test("a fifteen-year-old is not offered leaving on his own", async () => {
   const exits = await page.$$eval("[data-testid=exit-kind] option", (os) => os.map((o) => o.value));
   assert.ok(!exits.includes("self_discharge"), `offered: ${exits}`);
   assert.ok(exits.includes("collected_by_relatives") && exits.includes("escorted_home"));
+  // His guardianship is assessed and recorded on the timeline.
+  await page.selectOption("#minor_kind", "guardianship_assessment");
+  await page.fill("#minor_note", "父母在外务工，祖母年迈，监护能力不足");
+  await step(page, "do-minor-care");
+  assert.match(await page.textContent("[data-testid=timeline]"), /监护评估/);
   await page.context().close();
 });
 

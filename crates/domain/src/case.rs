@@ -109,6 +109,8 @@ pub enum CaseError {
     TimeInFuture,
     #[error("case_settlement_too_early")]
     SettlementTooEarly,
+    #[error("case_not_a_minor")]
+    NotAMinor,
 }
 
 impl CaseError {
@@ -126,6 +128,7 @@ impl CaseError {
             CaseError::TimeBeforeAdmission => "case_time_before_admission",
             CaseError::TimeInFuture => "case_time_in_future",
             CaseError::SettlementTooEarly => "case_settlement_too_early",
+            CaseError::NotAMinor => "case_not_a_minor",
         }
     }
 }
@@ -260,6 +263,24 @@ pub enum CaseEvent {
     Returned,
     Screen(Screening),
     Depart(Exit),
+    /// 未成年人: guardianship assessed, referred to the minors' protection centre, or
+    /// schooling / vocational training arranged. Minors only; the stay goes on.
+    MinorCare {
+        kind: MinorCare,
+        notes: String,
+    },
+}
+
+code_enum! {
+    /// What is done for a minor during a stay.
+    pub enum MinorCare {
+        /// 监护评估
+        GuardianshipAssessment = "guardianship_assessment",
+        /// 转介未成年人救助保护中心
+        MinorsCentreReferral = "minors_centre_referral",
+        /// 入学 / 职业技能培训 (14+ unsuited to school)
+        SchoolOrTraining = "school_or_training",
+    }
 }
 
 impl CaseEvent {
@@ -270,6 +291,7 @@ impl CaseEvent {
             CaseEvent::Screen(Screening::Admit { .. }) => "admit",
             CaseEvent::Screen(Screening::Refuse { .. }) => "refuse",
             CaseEvent::Depart(e) => e.kind().as_str(),
+            CaseEvent::MinorCare { kind, .. } => kind.as_str(),
         }
     }
 }
@@ -307,6 +329,15 @@ pub fn apply(
         }
         (InStation, CaseEvent::Depart(exit)) => {
             check_exit(exit, person, rules, in_station_days).map(|_| Departed)
+        }
+        (InStation, CaseEvent::MinorCare { notes, .. }) => {
+            if person.age >= 18 {
+                Err(CaseError::NotAMinor)
+            } else if !required(notes) {
+                Err(CaseError::ReasonsRequired)
+            } else {
+                Ok(InStation)
+            }
         }
         _ => Err(CaseError::IllegalTransition),
     }
@@ -755,6 +786,32 @@ mod tests {
             "a mother's small son stays with her"
         );
         assert!(!area_allows(Area::MotherAndChild, Some(Male), Some(9)));
+    }
+
+    #[test]
+    fn minors_get_a_guardianship_assessment_and_adults_do_not() {
+        let r = ExitRules::default();
+        let assess = CaseEvent::MinorCare {
+            kind: MinorCare::GuardianshipAssessment,
+            notes: "父母外出务工，祖父年迈，监护能力不足".into(),
+        };
+        let boy = PersonFacts { age: 13, ..adult() };
+        assert_eq!(
+            apply(CaseState::InStation, &assess, boy, r, 2),
+            Ok(CaseState::InStation)
+        );
+        assert_eq!(
+            apply(CaseState::InStation, &assess, adult(), r, 2),
+            Err(CaseError::NotAMinor)
+        );
+        let empty = CaseEvent::MinorCare {
+            kind: MinorCare::MinorsCentreReferral,
+            notes: " ".into(),
+        };
+        assert_eq!(
+            apply(CaseState::InStation, &empty, boy, r, 2),
+            Err(CaseError::ReasonsRequired)
+        );
     }
 
     #[test]

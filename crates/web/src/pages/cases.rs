@@ -466,6 +466,8 @@ struct ShowPage {
     exits: Vec<&'static str>,
     areas: Vec<&'static str>,
     suggested_area: &'static str,
+    minor: bool,
+    minor_care: Vec<&'static str>,
     can_update: bool,
     can_reveal: bool,
     revealed: Option<(String, String, String)>,
@@ -542,6 +544,8 @@ async fn show_page(
     let mut r = render(&ShowPage {
         areas: case::Area::ALL.iter().map(|a| a.as_str()).collect(),
         suggested_area,
+        minor: c.age_on(today()).is_some_and(|a| a < 18),
+        minor_care: case::MinorCare::ALL.iter().map(|m| m.as_str()).collect(),
         station,
         age: c.age_on(today()).map(|a| a.to_string()).unwrap_or_default(),
         days: c.days_in_station(now.timestamp_millis()),
@@ -647,6 +651,8 @@ pub struct StepForm {
     pub institution: String,
     #[serde(default)]
     pub household_registration: String,
+    #[serde(default)]
+    pub minor_kind: String,
 }
 
 impl StepForm {
@@ -715,6 +721,11 @@ impl StepForm {
             "placed" => exit(Exit::Placed {
                 institution: self.institution.trim().into(),
                 household_registration: !self.household_registration.is_empty(),
+            }),
+            "minor_care" => Ok(CaseEvent::MinorCare {
+                kind: case::MinorCare::parse(&self.minor_kind)
+                    .ok_or(AppError::invalid("case_illegal_transition", "step"))?,
+                notes: self.note.trim().into(),
             }),
             "died" => exit(Exit::Died {
                 cause: self.note.trim().into(),
