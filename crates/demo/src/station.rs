@@ -5,7 +5,7 @@
 use crate::names::{Person, SURNAMES};
 use crate::rng::SplitMix64;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use jiuzhu_domain::case::{CaseEvent, Channel, Diversion, Exit, ExitRules, Screening, Travel};
+use jiuzhu_domain::case::{CaseEvent, Channel, Diversion, Exit, Screening, Travel};
 use jiuzhu_domain::deadline::DeadlineKind;
 use jiuzhu_domain::{Fen, RegionCode, Sex};
 use jiuzhu_storage::station::{IntakeInput, PersonInput};
@@ -78,7 +78,9 @@ pub async fn seed_history(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let actor = Actor::system("demo");
-    let rules = ExitRules::default();
+    let rules = jiuzhu_domain::settings::SettingsBook::shipped()
+        .for_region(&RegionCode::nation(), chrono::Utc::now().date_naive())
+        .clone();
     let provinces: Vec<((&str, &str), u32)> =
         PROVINCES.iter().map(|(c, n, w)| ((*c, *n), *w)).collect();
     for i in 0..n {
@@ -179,7 +181,7 @@ pub async fn seed_history(
                     diversion: diverted.then_some(Diversion::Hospital),
                 },
                 t(30),
-                rules,
+                &rules,
             )
             .await?;
         let c = if diverted {
@@ -193,13 +195,20 @@ pub async fn seed_history(
                         reason: "住院治疗".into(),
                     }),
                     t(120),
-                    rules,
+                    &rules,
                 )
                 .await?;
                 continue;
             }
-            db.case_apply(&actor, c.id, c.version, &CaseEvent::Returned, t(600), rules)
-                .await?
+            db.case_apply(
+                &actor,
+                c.id,
+                c.version,
+                &CaseEvent::Returned,
+                t(600),
+                &rules,
+            )
+            .await?
         } else {
             c
         };
@@ -212,7 +221,7 @@ pub async fn seed_history(
                     reasons: "有固定住所和生活来源，不属于救助对象".into(),
                 }),
                 t(60),
-                rules,
+                &rules,
             )
             .await?;
             continue;
@@ -226,7 +235,7 @@ pub async fn seed_history(
                     verify_later: unidentified,
                 }),
                 t(60),
-                rules,
+                &rules,
             )
             .await?;
         if unidentified && rng.below(100) < 88 {
@@ -368,7 +377,7 @@ pub async fn seed_history(
             c.version,
             &CaseEvent::Depart(exit),
             leave,
-            rules,
+            &rules,
         )
         .await?;
     }

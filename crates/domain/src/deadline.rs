@@ -87,6 +87,8 @@ pub struct StayFacts {
     pub extension_approved_at: Option<DateTime<Utc>>,
     pub notice_updated_at: Option<DateTime<Utc>>,
     pub settlement_started_at: Option<DateTime<Utc>>,
+    /// The region's time limit for the DNA request (national default 7 [U]).
+    pub dna_request_working_days: u32,
 }
 
 /// Local end of a day (23:59:59 Shanghai) as UTC: a "within N days" deadline runs to the
@@ -138,7 +140,7 @@ pub fn deadlines(f: &StayFacts, cal: &WorkCalendar, now: DateTime<Utc>) -> Vec<D
         );
         push(
             DeadlineKind::DnaRequest,
-            end_of_day(cal.add_working_days(day, 7)),
+            end_of_day(cal.add_working_days(day, f.dna_request_working_days)),
             f.dna_requested_at,
             Duration::days(2),
         );
@@ -212,6 +214,7 @@ mod tests {
             extension_approved_at: None,
             notice_updated_at: None,
             settlement_started_at: None,
+            dna_request_working_days: 7,
         }
     }
 

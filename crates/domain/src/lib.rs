@@ -15,6 +15,7 @@ pub mod password;
 pub mod region;
 pub mod report;
 pub mod resident_id;
+pub mod settings;
 pub mod time;
 
 pub use authz::{Action, Decision, Grant, Principal, Resource, Role};

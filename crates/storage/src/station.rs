@@ -7,9 +7,10 @@ use crate::audit::{self, Change, Event};
 use crate::sql::{fetch_paged, Sql};
 use crate::{now_ms, Actor, Db, Page, Paged, Result, Sort, StoreError};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use jiuzhu_domain::case::{self, CaseEvent, CaseState, Channel, ExitRules, PersonFacts};
+use jiuzhu_domain::case::{self, CaseEvent, CaseState, Channel, PersonFacts};
 use jiuzhu_domain::deadline::{self, Deadline, DeadlineKind, StayFacts};
 use jiuzhu_domain::follow_up;
+use jiuzhu_domain::settings::StationSettings;
 use jiuzhu_domain::{RegionCode, ResidentId, Sex, WorkCalendar};
 use serde::Serialize;
 use sqlx::Row;
@@ -179,8 +180,13 @@ impl CaseView {
         }
     }
 
-    /// The deadlines of this stay now.
-    pub fn deadlines(&self, cal: &WorkCalendar, now: DateTime<Utc>) -> Vec<Deadline> {
+    /// The deadlines of this stay now, under the station's regional settings.
+    pub fn deadlines(
+        &self,
+        cal: &WorkCalendar,
+        settings: &StationSettings,
+        now: DateTime<Utc>,
+    ) -> Vec<Deadline> {
         let ts = |ms: Option<i64>| ms.and_then(|m| Utc.timestamp_millis_opt(m).single());
         let Some(admitted) = ts(self.admitted_at) else {
             return Vec::new();
@@ -198,6 +204,7 @@ impl CaseView {
                 extension_approved_at: ts(self.extension_approved_at),
                 notice_updated_at: ts(self.notice_updated_at),
                 settlement_started_at: ts(self.settlement_started_at),
+                dna_request_working_days: settings.dna_request_working_days,
             },
             cal,
             now,
@@ -606,7 +613,7 @@ impl Db {
         expected_version: i64,
         event: &CaseEvent,
         at: DateTime<Utc>,
-        rules: ExitRules,
+        settings: &StationSettings,
     ) -> Result<CaseView> {
         let c = self.case(id).await?;
         if c.version != expected_version {
@@ -623,7 +630,7 @@ impl Db {
             c.state(),
             event,
             c.person_facts(on),
-            rules,
+            settings.exit,
             c.days_in_station(at.timestamp_millis()),
         )
         .map_err(|e| StoreError::Invalid(e.code()))?;
@@ -693,7 +700,7 @@ impl Db {
                 }
                 .or_else(|| RegionCode::parse(&c.origin_region).ok())
                 .unwrap_or(crate::stored_region(c.region_code.clone())?);
-                for (due, kind) in follow_up::schedule(on, &follow_up::Schedule::default()) {
+                for (due, kind) in follow_up::schedule(on, &settings.follow_up) {
                     sqlx::query(
                         "INSERT INTO follow_ups (case_id, region_code, home_region, due_date, kind, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $6)",

@@ -3,7 +3,7 @@
 //! the first. On SQLite, and on PostgreSQL when `JIUZHU_TEST_POSTGRES_URL` is set.
 
 use chrono::{Duration, NaiveDate, Utc};
-use jiuzhu_domain::case::{CaseEvent, Channel, Exit, ExitRules, Screening, Travel};
+use jiuzhu_domain::case::{CaseEvent, Channel, Exit, Screening, Travel};
 use jiuzhu_domain::deadline::{DeadlineKind, DeadlineStatus};
 use jiuzhu_domain::{Fen, RegionCode, ResidentId, Sex, WorkCalendar};
 use jiuzhu_storage::orgs::{OrgInput, OrgKind};
@@ -95,7 +95,9 @@ async fn story(url: &str) {
         )
         .await
         .unwrap();
-    let rules = ExitRules::default();
+    let rules = jiuzhu_domain::settings::SettingsBook::shipped()
+        .for_region(&RegionCode::nation(), chrono::Utc::now().date_naive())
+        .clone();
     let now = Utc::now();
     let cal = WorkCalendar::national();
 
@@ -171,7 +173,7 @@ async fn story(url: &str) {
         travel: Travel::None,
     });
     assert!(matches!(
-        db.case_apply(&a, c.id, c.version, &walk_out, now, rules)
+        db.case_apply(&a, c.id, c.version, &walk_out, now, &rules)
             .await,
         Err(StoreError::Invalid("case_illegal_transition"))
     ));
@@ -186,7 +188,7 @@ async fn story(url: &str) {
                 diversion: None,
             },
             now - Duration::days(12),
-            rules,
+            &rules,
         )
         .await
         .unwrap();
@@ -197,7 +199,7 @@ async fn story(url: &str) {
             c.version,
             &CaseEvent::Screen(Screening::Admit { verify_later: true }),
             now - Duration::days(12),
-            rules,
+            &rules,
         )
         .await
         .unwrap();
@@ -218,7 +220,7 @@ async fn story(url: &str) {
     assert_eq!((c.area.as_str(), c.bed.as_str()), ("men", "M-12"));
 
     // Twelve days in: the notice, the DNA request and the ten-day filing are all late.
-    let ds = c.deadlines(&cal, now);
+    let ds = c.deadlines(&cal, &rules, now);
     for kind in [
         DeadlineKind::SearchNotice,
         DeadlineKind::DnaRequest,
@@ -241,7 +243,7 @@ async fn story(url: &str) {
         .await
         .unwrap();
     assert_eq!(
-        c.deadlines(&cal, now)
+        c.deadlines(&cal, &rules, now)
             .iter()
             .find(|d| d.kind == DeadlineKind::SearchNotice)
             .unwrap()
@@ -264,7 +266,7 @@ async fn story(url: &str) {
         },
     });
     assert!(matches!(
-        db.case_apply(&a, c.id, c.version, &too_much, now, rules)
+        db.case_apply(&a, c.id, c.version, &too_much, now, &rules)
             .await,
         Err(StoreError::Invalid("case_cash_over_limit"))
     ));
@@ -275,13 +277,13 @@ async fn story(url: &str) {
         },
     });
     let c = db
-        .case_apply(&a, c.id, c.version, &ticket, now, rules)
+        .case_apply(&a, c.id, c.version, &ticket, now, &rules)
         .await
         .unwrap();
     assert_eq!(c.state, "departed");
     assert_eq!(c.exit_kind.as_deref(), Some("self_discharge"));
     assert!(
-        c.deadlines(&cal, now).is_empty(),
+        c.deadlines(&cal, &rules, now).is_empty(),
         "no deadlines after leaving"
     );
     let timeline: Vec<String> = db
@@ -321,7 +323,7 @@ async fn story(url: &str) {
                 diversion: None,
             },
             now - Duration::hours(5),
-            rules,
+            &rules,
         )
         .await
         .unwrap();
@@ -334,12 +336,12 @@ async fn story(url: &str) {
                 verify_later: false,
             }),
             now - Duration::hours(5),
-            rules,
+            &rules,
         )
         .await
         .unwrap();
     assert!(matches!(
-        db.case_apply(&a, boy.id, boy.version, &ticket, now, rules)
+        db.case_apply(&a, boy.id, boy.version, &ticket, now, &rules)
             .await,
         Err(StoreError::Invalid("case_self_discharge_under_16"))
     ));
@@ -354,7 +356,7 @@ async fn story(url: &str) {
         collector_id: Some(father_id.clone()),
     });
     let boy = db
-        .case_apply(&a, boy.id, boy.version, &collect, now, rules)
+        .case_apply(&a, boy.id, boy.version, &collect, now, &rules)
         .await
         .unwrap();
     assert_eq!(boy.exit_kind.as_deref(), Some("collected_by_relatives"));

@@ -263,7 +263,11 @@ pub async fn case_get(
         &c.region_code,
         Some(c.station_id),
     )?;
-    let deadlines = c.deadlines(&jiuzhu_domain::WorkCalendar::national(), chrono::Utc::now());
+    let deadlines = c.deadlines(
+        &jiuzhu_domain::WorkCalendar::national(),
+        st.station_settings(&c.region_code),
+        chrono::Utc::now(),
+    );
     let events = st.db.case_events(c.id).await?;
     Ok(Json(json!({ "case": c, "deadlines": deadlines, "events": events })).into_response())
 }

@@ -64,9 +64,20 @@ pub struct AppState {
     pub db: Db,
     pub cfg: Arc<WebConfig>,
     pub hasher: PasswordHasher,
+    /// Dated regional station settings ([U] rules), with the national defaults.
+    pub settings: Arc<jiuzhu_domain::settings::SettingsBook>,
 }
 
 impl AppState {
+    /// The station settings in force today for a record's region.
+    pub fn station_settings(&self, region: &str) -> &jiuzhu_domain::settings::StationSettings {
+        let today =
+            jiuzhu_domain::time::local_date(chrono::Utc::now().timestamp_millis()).expect("now");
+        let region = jiuzhu_domain::RegionCode::try_from(region.to_string())
+            .unwrap_or_else(|_| jiuzhu_domain::RegionCode::nation());
+        self.settings.for_region(&region, today)
+    }
+
     pub fn new(db: Db, cfg: WebConfig, hasher: PasswordHasher) -> AppState {
         // Load the catalogues now so a broken one stops the start, not the first page.
         let _ = i18n::Tr::default().t("app.name");
@@ -74,6 +85,7 @@ impl AppState {
             db,
             cfg: Arc::new(cfg),
             hasher,
+            settings: Arc::new(jiuzhu_domain::settings::SettingsBook::shipped()),
         }
     }
 }

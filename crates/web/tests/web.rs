@@ -114,8 +114,10 @@ async fn spawn_app() -> App {
             };
             let c = db.intake(&a, &r(region), &input).await.unwrap();
             // Take the case home so it has follow-ups in its region too.
-            use jiuzhu_domain::case::{CaseEvent, Exit, ExitRules, Screening};
-            let rules = ExitRules::default();
+            use jiuzhu_domain::case::{CaseEvent, Exit, Screening};
+            let rules = jiuzhu_domain::settings::SettingsBook::shipped()
+                .for_region(&RegionCode::nation(), chrono::Utc::now().date_naive())
+                .clone();
             let now = chrono::Utc::now();
             let c = db
                 .case_apply(
@@ -127,7 +129,7 @@ async fn spawn_app() -> App {
                         diversion: None,
                     },
                     now,
-                    rules,
+                    &rules,
                 )
                 .await
                 .unwrap();
@@ -140,7 +142,7 @@ async fn spawn_app() -> App {
                         verify_later: false,
                     }),
                     now,
-                    rules,
+                    &rules,
                 )
                 .await
                 .unwrap();
@@ -155,7 +157,7 @@ async fn spawn_app() -> App {
                 relation: "妻子".into(),
                 collector_id: Some(collector),
             });
-            db.case_apply(&a, c.id, c.version, &home, now, rules)
+            db.case_apply(&a, c.id, c.version, &home, now, &rules)
                 .await
                 .unwrap();
             let visits = db

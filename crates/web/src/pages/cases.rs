@@ -13,7 +13,7 @@ use axum::{Extension, Form};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use jiuzhu_domain::authz::{Action, Resource};
 use jiuzhu_domain::case::{
-    self, CaseEvent, CaseState, Channel, Diversion, Exit, ExitKind, ExitRules, Screening, Travel,
+    self, CaseEvent, CaseState, Channel, Diversion, Exit, ExitKind, Screening, Travel,
 };
 use jiuzhu_domain::deadline::{Deadline, DeadlineKind, DeadlineStatus};
 use jiuzhu_domain::{Fen, RegionCode, ResidentId, Sex, WorkCalendar};
@@ -53,8 +53,8 @@ pub struct Row {
     pub next: Option<(String, String, String)>,
 }
 
-fn row(c: CaseView, cal: &WorkCalendar, now: DateTime<Utc>) -> Row {
-    let ds = c.deadlines(cal, now);
+fn row(st: &AppState, c: CaseView, cal: &WorkCalendar, now: DateTime<Utc>) -> Row {
+    let ds = c.deadlines(cal, st.station_settings(&c.region_code), now);
     let next = ds
         .iter()
         .filter(|d| d.status != DeadlineStatus::Done)
@@ -114,7 +114,7 @@ pub async fn board(
         .station_board(&scopes)
         .await?
         .into_iter()
-        .map(|c| row(c, &cal, now))
+        .map(|c| row(&st, c, &cal, now))
         .collect();
     let overdue = rows
         .iter()
@@ -183,7 +183,11 @@ pub async fn list(
     Ok(render(&ListPage {
         l: layout(&ctx, &st, "cases.title", &[("cases.title", "/cases")]).await,
         pager: Pager::new(&page, "/cases", &keep),
-        rows: page.items.into_iter().map(|c| row(c, &cal, now)).collect(),
+        rows: page
+            .items
+            .into_iter()
+            .map(|c| row(&st, c, &cal, now))
+            .collect(),
         q: q.q.clone(),
         state: q.get("state").unwrap_or("").into(),
         states: CaseState::ALL.iter().map(|s| s.as_str()).collect(),
@@ -515,7 +519,7 @@ async fn show_page(
     let exits = if c.state() == CaseState::InStation {
         case::allowed_exits(
             c.person_facts(today()),
-            ExitRules::default(),
+            st.station_settings(&c.region_code).exit,
             c.days_in_station(now.timestamp_millis()),
         )
         .into_iter()
@@ -549,7 +553,11 @@ async fn show_page(
         station,
         age: c.age_on(today()).map(|a| a.to_string()).unwrap_or_default(),
         days: c.days_in_station(now.timestamp_millis()),
-        deadlines: c.deadlines(&WorkCalendar::national(), now),
+        deadlines: c.deadlines(
+            &WorkCalendar::national(),
+            st.station_settings(&c.region_code),
+            now,
+        ),
         events: st.db.case_events(c.id).await?,
         medical_total: Fen(services
             .iter()
@@ -750,7 +758,14 @@ pub async fn apply_step(
     let at = parse_local(&f.at)?;
     Ok(st
         .db
-        .case_apply(&ctx.actor, c.id, version, &event, at, ExitRules::default())
+        .case_apply(
+            &ctx.actor,
+            c.id,
+            version,
+            &event,
+            at,
+            st.station_settings(&c.region_code),
+        )
         .await?)
 }
 
@@ -838,7 +853,7 @@ pub async fn alerts(
     let now = Utc::now();
     let mut alerts: Vec<(u8, i64, Alert)> = Vec::new();
     for c in st.db.station_board(&scopes).await? {
-        for d in c.deadlines(&cal, now) {
+        for d in c.deadlines(&cal, st.station_settings(&c.region_code), now) {
             if matches!(d.status, DeadlineStatus::Overdue | DeadlineStatus::DueSoon) {
                 alerts.push((
                     status_rank(d.status),
