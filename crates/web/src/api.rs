@@ -289,6 +289,58 @@ pub async fn case_step(
     Ok(Json(crate::pages::cases::apply_step(&st, &ctx, &c, &f).await?).into_response())
 }
 
+pub async fn alerts(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
+    Ok(Json(crate::pages::cases::collect_alerts(&st, &ctx).await?).into_response())
+}
+
+pub async fn monthly_report(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    Ok(Json(crate::pages::report::build(&st, &ctx, &q).await?).into_response())
+}
+
+pub async fn follow_ups(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::FollowUp);
+    let f = jiuzhu_storage::station::FollowUpFilter {
+        q: q.q.clone(),
+        open: q.get("open").is_some(),
+        due_by: None,
+    };
+    Ok(Json(st.db.follow_ups(&scopes, &f, q.page()).await?).into_response())
+}
+
+pub async fn follow_up_record(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let row = st.db.follow_up(parse_id(&id)?).await?;
+    ctx.require(Action::Update, Resource::FollowUp, &row.home_region, None)?;
+    let f: crate::pages::follow_ups::VisitForm = body(&bytes)?;
+    Ok(Json(crate::pages::follow_ups::record_visit(&st, &ctx, &row, &f).await?).into_response())
+}
+
+pub async fn register(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Register);
+    let entries = st.db.register_list(&scopes, &q.q, q.page()).await?;
+    let alerts = st.db.register_alerts(&scopes, true).await?;
+    Ok(Json(json!({ "entries": entries, "open_alerts": alerts })).into_response())
+}
+
 /// The OpenAPI 3.1 document, generated from the route table so it cannot drift from it.
 pub async fn openapi() -> Response {
     let specs = crate::routes::api_specs();

@@ -193,6 +193,11 @@ fn table(reg: Registry) -> Registry {
         .post("/api/v1/cases", Create, Case, "Register an intake (same fields as the form)", api::case_create)
         .get("/api/v1/cases/{id}", View, Case, "One case with its deadlines and timeline", api::case_get)
         .post("/api/v1/cases/{id}/events", Update, Case, "Apply the next step (step, version, …)", api::case_step)
+        .get("/api/v1/alerts", View, Case, "Deadlines due soon or passed", api::alerts)
+        .get("/api/v1/reports/monthly", View, Case, "Monthly rescue report with the cases behind each figure (?month=YYYY-MM)", api::monthly_report)
+        .get("/api/v1/follow-ups", View, FollowUp, "Returnee ledger: follow-up visits (?open=1)", api::follow_ups)
+        .post("/api/v1/follow-ups/{id}", Update, FollowUp, "Record a follow-up visit (outcome, note, version…)", api::follow_up_record)
+        .get("/api/v1/register", View, Register, "Register of people prone to wandering, with open alerts", api::register)
 }
 
 pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {

@@ -274,7 +274,10 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/orgs" | "/orgs/{id}" | "/api/v1/organisations" | "/api/v1/organisations/{id}") => STAFF.to_vec(),
         (_, p) if p.starts_with("/orgs") || p.starts_with("/api/v1/organisations") => vec!["admin"],
         ("GET", p) if p.starts_with("/regions") || p == "/api/v1/regions" => STAFF.to_vec(),
-        ("GET", "/register") => vec!["leader", "qt.leader", "station", "social", "clerk"],
+        ("GET", "/register" | "/api/v1/register") => vec!["leader", "qt.leader", "station", "social", "clerk"],
+        ("GET", "/api/v1/follow-ups") => vec!["leader", "qt.leader", "station", "social", "clerk"],
+        ("POST", "/api/v1/follow-ups/{id}") => vec!["station", "social", "clerk"],
+        ("GET", "/api/v1/alerts" | "/api/v1/reports/monthly") => CASE_READERS.to_vec(),
         (_, "/register/new" | "/register") => vec!["social", "clerk"],
         ("POST", "/register/alerts/{id}/ack") => vec!["social", "clerk"],
         ("GET", "/returnees") => vec!["leader", "qt.leader", "station", "social", "clerk"],
@@ -299,7 +302,7 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("org")
     } else if path.contains("/cases/{id}") {
         Some("case")
-    } else if path.contains("/follow-ups/{id}") {
+    } else if path.contains("follow-ups/{id}") {
         Some("visit")
     } else if path.starts_with("/regions/{code}") {
         Some("region")
@@ -972,4 +975,94 @@ async fn the_monthly_report_drills_down_and_exports_to_excel() {
         .contains("spreadsheetml"));
     let bytes = xlsx.bytes().await.unwrap();
     assert_eq!(&bytes[..2], b"PK", "an xlsx file is a zip archive");
+}
+
+#[tokio::test]
+async fn a_station_works_a_case_through_the_api() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "station", PASSWORD).await;
+    let station = app
+        .db
+        .orgs_list(
+            &[RegionCode::parse("331102").unwrap()],
+            &jiuzhu_storage::orgs::OrgFilter {
+                kind: Some(OrgKind::RescueStation),
+                ..Default::default()
+            },
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let post = |path: &str, body: serde_json::Value| {
+        c.post(format!("{}{path}", app.base))
+            .header("x-csrf-token", &csrf)
+            .json(&body)
+    };
+    let created = post("/api/v1/cases", serde_json::json!({"station_id": station, "channel": "hotline", "name": "陈阿婆", "sex": "female", "age": 78, "features": "白发，拄拐"})).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let case: serde_json::Value = created.json().await.unwrap();
+    let (id, mut version) = (
+        case["id"].as_i64().unwrap(),
+        case["version"].as_i64().unwrap(),
+    );
+    for step in ["first_check", "admit"] {
+        let r = post(
+            &format!("/api/v1/cases/{id}/events"),
+            serde_json::json!({"step": step, "version": version}),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{step}");
+        version = r.json::<serde_json::Value>().await.unwrap()["version"]
+            .as_i64()
+            .unwrap();
+    }
+    // A stale version conflicts; leaving on request without the signed statement is refused.
+    let stale = post(
+        &format!("/api/v1/cases/{id}/events"),
+        serde_json::json!({"step": "left_without_notice", "version": version - 1}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let unsigned = post(
+        &format!("/api/v1/cases/{id}/events"),
+        serde_json::json!({"step": "self_discharge", "version": version, "travel": "none"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        unsigned.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "case_statement_required"
+    );
+    let detail: serde_json::Value = c
+        .get(format!("{}/api/v1/cases/{id}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["case"]["state"], "in_station");
+    assert!(detail["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["kind"] == "search_notice"));
+    let alerts: serde_json::Value = c
+        .get(format!("{}/api/v1/alerts", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(alerts.as_array().is_some());
 }

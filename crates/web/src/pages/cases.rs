@@ -198,7 +198,7 @@ pub async fn list(
 
 #[derive(Deserialize, Default, Clone)]
 pub struct IntakeForm {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::text_or_number")]
     pub station_id: String,
     #[serde(default)]
     pub channel: String,
@@ -214,7 +214,7 @@ pub struct IntakeForm {
     pub sex: String,
     #[serde(default)]
     pub birth_date: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::text_or_number")]
     pub age: String,
     #[serde(default)]
     pub resident_id: String,
@@ -226,7 +226,7 @@ pub struct IntakeForm {
     pub origin_region: String,
     #[serde(default)]
     pub dialect: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::text_or_number")]
     pub height_cm: String,
     #[serde(default)]
     pub features: String,
@@ -621,7 +621,7 @@ pub async fn reveal(
 pub struct StepForm {
     #[serde(default)]
     pub step: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::text_or_number")]
     pub version: String,
     #[serde(default)]
     pub at: String,
@@ -827,6 +827,7 @@ pub async fn mark(
     }
 }
 
+#[derive(serde::Serialize)]
 pub struct Alert {
     pub case_id: i64,
     pub case_no: String,
@@ -843,11 +844,8 @@ struct AlertsPage {
     alerts: Vec<Alert>,
 }
 
-/// 预警: every deadline due soon or passed, most urgent first.
-pub async fn alerts(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-) -> AppResult<Response> {
+/// 预警: every deadline due soon or passed in the caller's jurisdiction, most urgent first.
+pub async fn collect_alerts(st: &AppState, ctx: &Ctx) -> AppResult<Vec<Alert>> {
     let scopes = ctx.scopes(Action::View, Resource::Case);
     let cal = WorkCalendar::national();
     let now = Utc::now();
@@ -871,9 +869,17 @@ pub async fn alerts(
         }
     }
     alerts.sort_by_key(|(r, due, _)| (*r, *due));
+    Ok(alerts.into_iter().map(|(_, _, a)| a).collect())
+}
+
+pub async fn alerts(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
+    let alerts = collect_alerts(&st, &ctx).await?;
     Ok(render(&AlertsPage {
         l: layout(&ctx, &st, "cases.alerts", &[("cases.alerts", "/alerts")]).await,
-        alerts: alerts.into_iter().map(|(_, _, a)| a).collect(),
+        alerts,
     }))
 }
 

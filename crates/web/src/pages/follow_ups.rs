@@ -79,7 +79,7 @@ pub async fn ledger(
 
 #[derive(Deserialize)]
 pub struct VisitForm {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::text_or_number")]
     version: String,
     #[serde(default)]
     outcome: String,
@@ -93,6 +93,35 @@ pub struct VisitForm {
     at: String,
 }
 
+/// Records a visit from the ledger or the API. The caller may update this row's region.
+pub async fn record_visit(
+    st: &AppState,
+    ctx: &Ctx,
+    row: &FollowUpRow,
+    f: &VisitForm,
+) -> AppResult<FollowUpRow> {
+    let version: i64 = f
+        .version
+        .parse()
+        .map_err(|_| AppError::invalid("invalid_input", "version"))?;
+    let outcome =
+        Outcome::parse(&f.outcome).ok_or(AppError::invalid("outcome_required", "outcome"))?;
+    let at = super::cases::parse_local(&f.at)?;
+    Ok(st
+        .db
+        .follow_up_record(
+            &ctx.actor,
+            row.id,
+            version,
+            outcome,
+            &f.note,
+            !f.guardian_reminded.is_empty(),
+            !f.referred.is_empty(),
+            at,
+        )
+        .await?)
+}
+
 pub async fn record(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -101,29 +130,7 @@ pub async fn record(
 ) -> AppResult<Response> {
     let row = st.db.follow_up(parse_id(&id)?).await?;
     ctx.require(Action::Update, Resource::FollowUp, &row.home_region, None)?;
-    let result: AppResult<FollowUpRow> = async {
-        let version: i64 = f
-            .version
-            .parse()
-            .map_err(|_| AppError::invalid("invalid_input", "version"))?;
-        let outcome =
-            Outcome::parse(&f.outcome).ok_or(AppError::invalid("outcome_required", "outcome"))?;
-        let at = super::cases::parse_local(&f.at)?;
-        Ok(st
-            .db
-            .follow_up_record(
-                &ctx.actor,
-                row.id,
-                version,
-                outcome,
-                &f.note,
-                !f.guardian_reminded.is_empty(),
-                !f.referred.is_empty(),
-                at,
-            )
-            .await?)
-    }
-    .await;
+    let result = record_visit(&st, &ctx, &row, &f).await;
     match result {
         Ok(_) => Ok(Redirect::to("/returnees?ok=saved").into_response()),
         Err(e) if is_form_error(&e) => {

@@ -126,3 +126,18 @@ pub fn flash(tr: &crate::i18n::Tr, q: &ListQuery) -> Option<String> {
         ))
     })
 }
+
+/// Form fields arrive as text; JSON clients send numbers. Either is read as text here and
+/// validated where it is used.
+pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        S(String),
+        N(i64),
+    }
+    Ok(match <V as serde::Deserialize>::deserialize(d)? {
+        V::S(s) => s,
+        V::N(n) => n.to_string(),
+    })
+}

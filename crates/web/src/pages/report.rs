@@ -51,7 +51,8 @@ fn month_param(q: &ListQuery) -> AppResult<(i32, u32)> {
     }
 }
 
-async fn build(st: &AppState, ctx: &Ctx, q: &ListQuery) -> AppResult<MonthlyReport> {
+/// The report for the month in `?month=` (default: last month) over the caller's scopes.
+pub async fn build(st: &AppState, ctx: &Ctx, q: &ListQuery) -> AppResult<MonthlyReport> {
     let (y, m) = month_param(q)?;
     let (from, to) = month_bounds(y, m).ok_or(AppError::invalid("month_invalid", "month"))?;
     let scopes = ctx.scopes(Action::View, Resource::Case);
