@@ -160,3 +160,36 @@ test("the street office is alerted when someone on its register turns up at a st
   assert.equal(await page.locator("[data-testid=register-alerts]").count(), 0);
   await page.context().close();
 });
+
+test("a man is escorted home to Qingtian and the home side follows him up", async () => {
+  const page = await newPage(browser);
+  await login(page, "station");
+  await intake(page, { name: "吴大林", age: 47, features: "左耳缺损" });
+  const caseUrl = page.url().replace(/\?.*$/, "");
+  await step(page, "do-first_check");
+  await step(page, "do-admit");
+  await page.selectOption("[data-testid=service-kind]", "living");
+  await step(page, "add-service");
+  await page.selectOption("[data-testid=exit-kind]", "escorted_home");
+  await page.fill("#receiving_unit", "青田县救助管理站");
+  await page.fill("#receipt_no", "HS-2026-0001");
+  await page.fill("#destination_region", "331121");
+  page.once("dialog", (d) => d.accept());
+  await step(page, "do-exit");
+  assert.match(await page.textContent("[data-testid=case-state]"), /已离站/);
+  await page.goto(`${caseUrl}/forms/escort_receipt`);
+  assert.match(await page.textContent("[data-testid=form-sheet]"), /青田县救助管理站/);
+  await shot(page, "form_escort_receipt");
+  // The ledger lists his three follow-ups; the first is recorded.
+  await page.goto(`${BASE}/returnees?show=open&q=${encodeURIComponent("吴大林")}`);
+  const rows = page.locator("[data-testid=ledger] tbody tr");
+  assert.equal(await rows.count(), 3);
+  const form = rows.first().locator("form.visit-form");
+  await form.locator("select[name=outcome]").selectOption("settled");
+  await form.locator("input[name=note]").fill("已回到青田县家中，与弟弟同住");
+  await Promise.all([page.waitForNavigation(), form.locator("button").click()]);
+  await page.goto(`${BASE}/returnees?show=all&q=${encodeURIComponent("吴大林")}`);
+  assert.match(await page.textContent("[data-testid=ledger]"), /与弟弟同住/);
+  await shot(page, "returnee_followed_up");
+  await page.context().close();
+});

@@ -238,6 +238,43 @@ pub async fn seed_history(
                 &rules,
             )
             .await?;
+        // Services during the stay: meals and bedding for most, a hospital visit for some.
+        use jiuzhu_storage::station::ServiceKind;
+        db.case_add_service(
+            &actor,
+            c.id,
+            ServiceKind::Living,
+            t(90),
+            "本站",
+            "提供饮食、衣物和床铺",
+            Fen::ZERO,
+        )
+        .await?;
+        if rng.below(100) < 15 {
+            let cost = Fen(5_000 + rng.below(200_000) as i64);
+            db.case_add_service(
+                &actor,
+                c.id,
+                ServiceKind::Medical,
+                t(180),
+                "丽水市中心医院",
+                "门诊检查及药费",
+                cost,
+            )
+            .await?;
+        }
+        if age < 18 {
+            db.case_add_service(
+                &actor,
+                c.id,
+                ServiceKind::Education,
+                t(240),
+                "驻站社工",
+                "法治与安全教育",
+                Fen::ZERO,
+            )
+            .await?;
+        }
         if unidentified && rng.below(100) < 88 {
             c = db
                 .case_mark(

@@ -30,6 +30,8 @@ pub struct StayRecord {
     pub destination_province: Option<String>,
     /// 落户安置 (household registration), for placements.
     pub settled: bool,
+    /// Services given during the stay (`medical`, `living`, `education`, …).
+    pub services: Vec<String>,
 }
 
 /// One figure and the cases behind it.
@@ -251,6 +253,35 @@ pub fn monthly(
             exits.add("exit.still_stranded", s.case_id);
         }
     }
+    // 按救助方式: help given to those helped this month.
+    let mut help = Builder::new(&[
+        "help.medical",
+        "help.education",
+        "help.living",
+        "help.counselling",
+        "help.return_home",
+        "help.temporary_placement",
+    ]);
+    for s in &helped {
+        for (service, key) in [
+            ("medical", "help.medical"),
+            ("education", "help.education"),
+            ("living", "help.living"),
+            ("counselling", "help.counselling"),
+        ] {
+            if s.services.iter().any(|x| x == service) {
+                help.add(key, s.case_id);
+            }
+        }
+        match s.exit {
+            Some(ExitKind::EscortedHome | ExitKind::CollectedByRelatives) => {
+                help.add("help.return_home", s.case_id)
+            }
+            Some(ExitKind::SelfDischarge) if s.ticket => help.add("help.return_home", s.case_id),
+            Some(ExitKind::Placed) => help.add("help.temporary_placement", s.case_id),
+            _ => {}
+        }
+    }
     let average_days_tenths = if left.is_empty() {
         0
     } else {
@@ -267,6 +298,7 @@ pub fn monthly(
             health.section("health"),
             origin.section("origin"),
             exits.section("exit"),
+            help.section("help"),
         ],
     })
 }
@@ -346,6 +378,7 @@ mod tests {
             ticket: false,
             destination_province: None,
             settled: false,
+            services: Vec::new(),
         }
     }
 
@@ -403,6 +436,7 @@ mod tests {
         assert_eq!(ids("exit.escorted_home_cross_province"), [2]);
         assert_eq!(ids("exit.collected_cross_province"), [4]);
         assert_eq!(ids("exit.still_stranded"), [3]);
+        assert_eq!(ids("help.return_home"), [1, 2]);
         // Stays of 3, 10 and 12 days: 8.3 days on average.
         assert_eq!(r.average_days_tenths, 83);
     }

@@ -910,7 +910,31 @@ impl Db {
                         ..
                     })
                 ),
+                services: Vec::new(),
             });
+        }
+        // Services, in one query for all the stays.
+        let mut svc = Sql::new("SELECT s.case_id, s.kind FROM case_services s JOIN cases c ON c.id = s.case_id WHERE c.admitted_at IS NOT NULL AND c.admitted_at < ");
+        svc.bind_i64(to.timestamp_millis());
+        svc.push(" AND (c.departed_at IS NULL OR c.departed_at >= ")
+            .bind_i64(from.timestamp_millis())
+            .push(")");
+        svc.scope("c.region_code", scopes);
+        let mut by_case: std::collections::HashMap<i64, Vec<String>> =
+            std::collections::HashMap::new();
+        for r in sqlx::query_with(svc.text(), svc.args())
+            .fetch_all(self.reader())
+            .await?
+        {
+            by_case
+                .entry(r.try_get("case_id")?)
+                .or_default()
+                .push(r.try_get("kind")?);
+        }
+        for s in &mut out {
+            if let Some(v) = by_case.remove(&s.case_id) {
+                s.services = v;
+            }
         }
         Ok(out)
     }
