@@ -2,7 +2,9 @@
 // with a ticket; a boy cannot leave on his own; the board and alert list show deadlines.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launch, newPage, login, shot } from "./lib.mjs";
+import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { BASE, SHOTS, launch, newPage, login, shot } from "./lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -76,6 +78,16 @@ test("a walk-in is registered, checked, admitted and leaves with a ticket", asyn
   assert.match(sheet, /周国富/);
   assert.match(sheet, /丽水—温州 K1234/);
   await shot(page, "form_self_discharge");
+  // The same form as a PDF with the Chinese font embedded: the text extracts back.
+  const pdf = await page.request.get(`${caseUrl}/forms/self_discharge.pdf`);
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  const file = `${SHOTS}self_discharge.pdf`;
+  writeFileSync(file, await pdf.body());
+  // Layout may break a line anywhere: compare without whitespace.
+  const text = execFileSync("pdftotext", ["-enc", "UTF-8", file, "-"]).toString().replace(/\s+/g, "");
+  for (const word of ["自行离站声明书", "丽水市救助管理站", "周国富", "丽水-温州K1234", "离站后的一切行为及后果由本人负责"]) {
+    assert.ok(text.includes(word), `PDF lacks ${word}: ${text}`);
+  }
   await page.context().close();
 });
 

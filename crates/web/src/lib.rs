@@ -15,6 +15,7 @@ mod error;
 pub mod guard;
 pub mod i18n;
 mod pages;
+mod pdf;
 pub mod routes;
 mod views;
 

@@ -990,6 +990,10 @@ pub async fn print_form(
     Path((id, form)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let c = load(&st, &ctx, &id, Action::View).await?;
+    let (form, as_pdf) = match form.strip_suffix(".pdf") {
+        Some(f) => (f.to_string(), true),
+        None => (form, false),
+    };
     let form = FORMS
         .iter()
         .copied()
@@ -1053,7 +1057,7 @@ pub async fn print_form(
         }
         _ => String::new(),
     };
-    Ok(render(&FormPrint {
+    let page = FormPrint {
         travel,
         l: layout(&ctx, &st, &format!("forms.{form}"), &[]).await,
         form,
@@ -1063,7 +1067,29 @@ pub async fn print_form(
         resident_id,
         detail,
         c,
-    }))
+    };
+    if as_pdf {
+        let bytes = crate::pdf::render(&pdf_form(&ctx, &page)).map_err(|e| {
+            tracing::error!(error = %e, "pdf failed");
+            AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        })?;
+        let name = format!("{}-{}.pdf", page.c.case_no, page.form);
+        return Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/pdf".to_string(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
+    Ok(render(&page))
 }
 
 #[derive(Deserialize)]
@@ -1106,5 +1132,136 @@ pub async fn assign_bed(
             show_page(&st, &ctx, fresh, None, err, None).await
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The same form's content for the PDF: its fields as label：value lines, its text and its
+/// signature lines, in the caller's language.
+fn pdf_form(ctx: &Ctx, p: &FormPrint) -> crate::pdf::PdfForm {
+    let tr = ctx.tr;
+    let c = &p.c;
+    let t = |k: &str| tr.t(k);
+    let mut rows: Vec<(String, String)> = vec![
+        (
+            t("cases.name"),
+            if c.name.is_empty() {
+                t("cases.unnamed")
+            } else {
+                c.name.clone()
+            },
+        ),
+        (t("cases.sex"), tr.t(&format!("sex.{}", c.sex))),
+        (t("cases.age"), p.age.clone()),
+        (t("users.resident_id"), p.resident_id.clone()),
+        (t("cases.channel"), tr.t(&format!("channel.{}", c.channel))),
+        (t("cases.dialect"), c.dialect.clone()),
+        (t("cases.features"), c.features.clone()),
+        (t("cases.clothing"), c.clothing.clone()),
+        (t("cases.cause"), c.cause.clone()),
+        (
+            t("cases.registered_at"),
+            jiuzhu_domain::time::display_millis(c.registered_at),
+        ),
+        (
+            t("forms.admitted"),
+            c.admitted_at
+                .map(jiuzhu_domain::time::display_millis)
+                .unwrap_or_default(),
+        ),
+    ];
+    if p.form == "stay_record" {
+        for s in &p.services {
+            let cost = if s.cost_fen > 0 {
+                Fen(s.cost_fen).display()
+            } else {
+                String::new()
+            };
+            rows.push((
+                tr.t(&format!("services.kind.{}", s.kind)),
+                format!(
+                    "{} {} {} {}",
+                    jiuzhu_domain::time::display_millis(s.at),
+                    s.provider,
+                    s.note,
+                    cost
+                ),
+            ));
+        }
+    }
+    if matches!(
+        p.form,
+        "stay_record" | "self_discharge" | "escort_receipt" | "termination"
+    ) {
+        rows.push((
+            t("cases.exit"),
+            c.exit_kind
+                .as_deref()
+                .map(|e| tr.t(&format!("exit.{e}")))
+                .unwrap_or_default(),
+        ));
+        rows.push((
+            t("forms.departed"),
+            c.departed_at
+                .map(jiuzhu_domain::time::display_millis)
+                .unwrap_or_default(),
+        ));
+    }
+    if !p.travel.is_empty() {
+        rows.push((t("cases.travel"), p.travel.clone()));
+    }
+    for key in [
+        "receiving_unit",
+        "receipt_no",
+        "destination_region",
+        "reasons",
+    ] {
+        let v = p.detail_str(key);
+        if !v.is_empty() {
+            rows.push((t(&format!("cases.{key}")), v));
+        }
+    }
+    rows.retain(|(_, v)| !v.trim().is_empty());
+    let paragraphs = match p.form {
+        "refusal" => vec![t("forms.refusal_text"), t("forms.appeal")],
+        "termination" => vec![t("forms.termination_text"), t("forms.appeal")],
+        "self_discharge" => vec![format!(
+            "{} {}{} {} {}",
+            t("forms.self_discharge_text_1"),
+            c.name,
+            t("forms.self_discharge_text_2"),
+            c.departed_at
+                .map(jiuzhu_domain::time::display_millis)
+                .unwrap_or_default(),
+            t("forms.self_discharge_text_3")
+        )],
+        "escort_receipt" => vec![t("forms.escort_text")],
+        _ => Vec::new(),
+    };
+    let signatures = match p.form {
+        "refusal" | "termination" => vec![
+            format!("{}（{}）", p.station, t("forms.seal")),
+            format!("{}：", t("forms.recipient")),
+        ],
+        "self_discharge" => vec![
+            format!("{}：", t("forms.declarant")),
+            format!("{}：", t("forms.staff")),
+        ],
+        "escort_receipt" => vec![
+            format!("{}：{}", t("forms.sending_unit"), p.station),
+            format!("{}：", t("forms.escort_staff")),
+            format!("{}：", t("forms.receiver")),
+        ],
+        _ => vec![
+            format!("{}：", t("forms.applicant")),
+            format!("{}：", t("forms.staff")),
+        ],
+    };
+    crate::pdf::PdfForm {
+        unit: p.station.clone(),
+        title: t(&format!("forms.{}", p.form)),
+        number: format!("{}：{}", t("cases.case_no"), c.case_no),
+        rows,
+        paragraphs,
+        signatures,
     }
 }
