@@ -53,6 +53,22 @@ pub struct StationSettings {
     pub repeat_help_window_days: u32,
 }
 
+impl StationSettings {
+    /// Whether someone whose last stay ended at `last_departed` is back within the local
+    /// repeat-help window (a warning for staff: minors and people with mental or
+    /// intellectual disability are helped regardless, and staff decide).
+    pub fn is_repeat_request(
+        &self,
+        last_departed: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        self.repeat_help_window_days > 0
+            && last_departed.is_some_and(|d| {
+                d <= now && (now - d).num_days() < self.repeat_help_window_days as i64
+            })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SettingsBook {
     entries: Vec<StationSettings>,
@@ -185,6 +201,19 @@ mod tests {
                 (After::Days(90), FollowUpKind::Phone)
             ])
         );
+    }
+
+    #[test]
+    fn a_return_within_the_window_is_flagged_only_where_the_rule_exists() {
+        use chrono::{Duration, Utc};
+        let book = SettingsBook::shipped();
+        let now = Utc::now();
+        let sichuan = book.for_region(&RegionCode::parse("510104").unwrap(), now.date_naive());
+        let zhejiang = book.for_region(&RegionCode::parse("331102").unwrap(), now.date_naive());
+        assert!(sichuan.is_repeat_request(Some(now - Duration::days(20)), now));
+        assert!(!sichuan.is_repeat_request(Some(now - Duration::days(40)), now));
+        assert!(!sichuan.is_repeat_request(None, now));
+        assert!(!zhejiang.is_repeat_request(Some(now - Duration::days(2)), now));
     }
 
     #[test]

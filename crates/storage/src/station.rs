@@ -223,6 +223,8 @@ pub struct PriorPerson {
     pub features: String,
     pub cases: i64,
     pub last_case_id: Option<i64>,
+    /// When their latest stay ended, for the local repeat-help rule.
+    pub last_departed_at: Option<i64>,
     /// `resident_id` (exact number) or `name_age` (a candidate to check).
     pub matched_on: &'static str,
 }
@@ -311,7 +313,8 @@ impl Db {
         let mut out = Vec::new();
         let cols = "p.id, p.name, p.sex, p.birth_date, p.estimated_age, p.features, \
             (SELECT COUNT(*) FROM cases c WHERE c.person_id = p.id) AS n, \
-            (SELECT MAX(c.id) FROM cases c WHERE c.person_id = p.id) AS last_case";
+            (SELECT MAX(c.id) FROM cases c WHERE c.person_id = p.id) AS last_case, \
+            (SELECT MAX(c.departed_at) FROM cases c WHERE c.person_id = p.id) AS last_departed";
         let map = |r: &sqlx::any::AnyRow,
                    how: &'static str|
          -> std::result::Result<PriorPerson, sqlx::Error> {
@@ -324,6 +327,7 @@ impl Db {
                 features: r.try_get("features")?,
                 cases: r.try_get("n")?,
                 last_case_id: r.try_get("last_case")?,
+                last_departed_at: r.try_get("last_departed")?,
                 matched_on: how,
             })
         };
@@ -1081,6 +1085,18 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(crate::stale(&mut tx, "follow_ups", id).await);
         }
+        // 书面反馈: the sending station sees what the home side found, on its own case.
+        sqlx::query(
+            "INSERT INTO case_events (case_id, region_code, at, actor_user_id, actor_name, event, detail) \
+             SELECT id, region_code, $1, $2, $3, 'home_feedback', $4 FROM cases WHERE id = $5",
+        )
+        .bind(at.timestamp_millis())
+        .bind(actor.user_id)
+        .bind(actor.name.clone())
+        .bind(serde_json::json!({"outcome": outcome.as_str(), "note": note.trim(), "home_region": before.home_region}).to_string())
+        .bind(before.case_id)
+        .execute(&mut *tx)
+        .await?;
         let region = crate::stored_region(before.home_region.clone())?;
         audit::append(
             &mut tx,

@@ -406,6 +406,11 @@ async fn story(url: &str) {
         .await
         .unwrap();
     assert!(done.done_at.is_some() && done.guardian_reminded);
+    // The sending station reads the home side's feedback on its own case.
+    let timeline = db.case_events(boy.id).await.unwrap();
+    assert!(timeline
+        .iter()
+        .any(|e| e.event == "home_feedback" && e.detail.contains("已返校")));
     assert!(matches!(
         db.follow_up_record(
             &a,

@@ -441,7 +441,23 @@ pub async fn prior(
     } else {
         st.db.prior_people(&scopes, &person, today()).await?
     };
+    let region = ctx
+        .user
+        .as_ref()
+        .map(|u| u.region_code.clone())
+        .unwrap_or_default();
+    let rules = st.station_settings(&region);
+    let now = Utc::now();
+    let repeat = prior.iter().any(|p| {
+        rules.is_repeat_request(
+            p.last_departed_at
+                .and_then(|ms| chrono::TimeZone::timestamp_millis_opt(&Utc, ms).single()),
+            now,
+        )
+    });
     Ok(render(&PriorFragment {
+        repeat,
+        window_days: rules.repeat_help_window_days,
         l: layout(&ctx, &st, "cases.new", &[]).await,
         prior,
     }))
@@ -452,6 +468,9 @@ pub async fn prior(
 struct PriorFragment {
     l: Layout,
     prior: Vec<PriorPerson>,
+    /// Back within the local repeat-help window: staff are warned, not stopped.
+    repeat: bool,
+    window_days: u32,
 }
 
 #[derive(Template)]
