@@ -146,6 +146,13 @@ pub async fn seed_history(
             },
             needs_collection: rng.below(20) == 0,
             mental_or_intellectual: long_stayer || rng.below(12) == 0,
+            special_groups: if age < 18 && rng.below(3) == 0 {
+                vec![jiuzhu_domain::case::SpecialGroup::LeftBehindChild]
+            } else if !male && rng.below(15) == 0 {
+                vec![jiuzhu_domain::case::SpecialGroup::DomesticViolenceVictim]
+            } else {
+                Vec::new()
+            },
             ..Default::default()
         };
         let channel = *rng.weighted(&[

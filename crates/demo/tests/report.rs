@@ -58,6 +58,18 @@ async fn the_monthly_report_matches_an_independent_count() {
             let n = count(&mut raw, &format!("SELECT COUNT(*) FROM cases WHERE exit_kind = '{kind}' AND admitted_at IS NOT NULL AND departed_at >= $F AND departed_at < $T"), f, t).await;
             assert_eq!(r.cell(cell).unwrap().count, n, "{y}-{m} {cell}");
         }
+        let left_behind = count(
+            &mut raw,
+            "SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.special_groups LIKE '%left_behind_child%' AND c.admitted_at >= $F AND c.admitted_at < $T",
+            f,
+            t,
+        )
+        .await;
+        assert_eq!(
+            r.cell("special.left_behind_child").unwrap().count,
+            left_behind,
+            "{y}-{m} left-behind children"
+        );
         let self_discharge = count(&mut raw, "SELECT COUNT(*) FROM cases WHERE exit_kind = 'self_discharge' AND departed_at >= $F AND departed_at < $T", f, t).await;
         assert_eq!(
             r.cell("exit.ticket").unwrap().count + r.cell("exit.went_home").unwrap().count,

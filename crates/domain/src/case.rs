@@ -515,6 +515,24 @@ pub fn area_allows(area: Area, sex: Option<crate::Sex>, age: Option<u32>) -> boo
     }
 }
 
+code_enum! {
+    /// 特殊群体: the special groups the monthly report counts.
+    pub enum SpecialGroup {
+        /// 被拐卖受害人
+        TraffickingVictim = "trafficking_victim",
+        /// 家庭暴力受害人
+        DomesticViolenceVictim = "domestic_violence_victim",
+        /// 服刑人员子女
+        ChildOfPrisoner = "child_of_prisoner",
+        /// 留守儿童
+        LeftBehindChild = "left_behind_child",
+        /// 港澳台人员
+        HongKongMacaoTaiwan = "hk_macao_taiwan",
+        /// 外国人
+        Foreigner = "foreigner",
+    }
+}
+
 /// Age for the rules: from the birth date when known, else the estimate adjusted for the
 /// time since it was made.
 pub fn age_for_rules(

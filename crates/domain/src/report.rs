@@ -32,6 +32,8 @@ pub struct StayRecord {
     pub settled: bool,
     /// Services given during the stay (`medical`, `living`, `education`, …).
     pub services: Vec<String>,
+    /// Special groups the person belongs to (`case::SpecialGroup` codes).
+    pub special_groups: Vec<String>,
 }
 
 /// One figure and the cases behind it.
@@ -282,6 +284,19 @@ pub fn monthly(
             _ => {}
         }
     }
+    let mut special = Builder::new(&[
+        "special.trafficking_victim",
+        "special.domestic_violence_victim",
+        "special.child_of_prisoner",
+        "special.left_behind_child",
+        "special.hk_macao_taiwan",
+        "special.foreigner",
+    ]);
+    for s in &helped {
+        for g in &s.special_groups {
+            special.add(&format!("special.{g}"), s.case_id);
+        }
+    }
     let average_days_tenths = if left.is_empty() {
         0
     } else {
@@ -299,6 +314,7 @@ pub fn monthly(
             origin.section("origin"),
             exits.section("exit"),
             help.section("help"),
+            special.section("special"),
         ],
     })
 }
@@ -379,6 +395,7 @@ mod tests {
             destination_province: None,
             settled: false,
             services: Vec::new(),
+            special_groups: Vec::new(),
         }
     }
 
@@ -437,6 +454,7 @@ mod tests {
         assert_eq!(ids("exit.collected_cross_province"), [4]);
         assert_eq!(ids("exit.still_stranded"), [3]);
         assert_eq!(ids("help.return_home"), [1, 2]);
+        assert!(ids("special.foreigner").is_empty());
         // Stays of 3, 10 and 12 days: 8.3 days on average.
         assert_eq!(r.average_days_tenths, 83);
     }

@@ -17,6 +17,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "station", include_str!("../migrations/sqlite/0002_station.sql")),
     (3, "follow_up", include_str!("../migrations/sqlite/0003_follow_up.sql")),
     (4, "register", include_str!("../migrations/sqlite/0004_register.sql")),
+    (5, "special_groups", include_str!("../migrations/sqlite/0005_special_groups.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -24,6 +25,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "station", include_str!("../migrations/postgres/0002_station.sql")),
     (3, "follow_up", include_str!("../migrations/postgres/0003_follow_up.sql")),
     (4, "register", include_str!("../migrations/postgres/0004_register.sql")),
+    (5, "special_groups", include_str!("../migrations/postgres/0005_special_groups.sql")),
 ];
 
 impl Backend {

@@ -46,6 +46,7 @@ pub struct PersonInput {
     pub mental_or_intellectual: bool,
     /// 近亲属及联系方式 (sensitive: stored encrypted).
     pub relatives: String,
+    pub special_groups: Vec<jiuzhu_domain::case::SpecialGroup>,
 }
 
 impl PersonInput {
@@ -419,7 +420,7 @@ impl Db {
                 "INSERT INTO persons (region_code, name, aliases, sex, birth_date, estimated_age, estimated_on, resident_id_enc, \
                  resident_id_idx, registered_residence, actual_residence, origin_region, dialect, height_cm, build, features, \
                  clothing, health_enc, mental_state, intellectual_state, needs_collection, mental_or_intellectual, relatives_enc, \
-                 created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24) RETURNING id",
+                 created_at, updated_at, special_groups) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24,$25) RETURNING id",
             )
             .bind(region.to_string())
             .bind(p.name.trim().to_string())
@@ -445,6 +446,7 @@ impl Db {
             .bind(p.mental_or_intellectual as i64)
             .bind((!p.relatives.is_empty()).then(|| self.keys().encrypt(RELATIVES_AAD, &p.relatives)))
             .bind(now)
+            .bind(p.special_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(","))
             .fetch_one(&mut *tx)
             .await?,
         };
@@ -853,7 +855,7 @@ impl Db {
         to: DateTime<Utc>,
     ) -> Result<Vec<jiuzhu_domain::report::StayRecord>> {
         let mut q = Sql::new(&format!(
-            "SELECT {CASE_COLS}, c.exit_detail, CASE WHEN p.health_enc IS NULL THEN 0 ELSE 1 END AS has_health FROM cases c JOIN persons p ON p.id = c.person_id \
+            "SELECT {CASE_COLS}, c.exit_detail, p.special_groups, CASE WHEN p.health_enc IS NULL THEN 0 ELSE 1 END AS has_health FROM cases c JOIN persons p ON p.id = c.person_id \
              WHERE c.admitted_at IS NOT NULL AND c.admitted_at < "
         ));
         q.bind_i64(to.timestamp_millis());
@@ -869,6 +871,7 @@ impl Db {
             let c = self.case_row(r)?;
             let detail: String = r.try_get("exit_detail")?;
             let has_health = r.try_get::<i64, _>("has_health")? != 0;
+            let groups: String = r.try_get("special_groups")?;
             let exit: Option<jiuzhu_domain::case::Exit> = serde_json::from_str(&detail).ok();
             let ts = |ms: Option<i64>| ms.and_then(|m| Utc.timestamp_millis_opt(m).single());
             let admitted = ts(c.admitted_at);
@@ -915,6 +918,11 @@ impl Db {
                     })
                 ),
                 services: Vec::new(),
+                special_groups: groups
+                    .split(',')
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             });
         }
         // Services, in one query for all the stays.

@@ -240,6 +240,9 @@ pub struct IntakeForm {
     pub needs_collection: String,
     #[serde(default)]
     pub mental_or_intellectual: String,
+    /// Comma-separated special-group codes (the form sends one checkbox each).
+    #[serde(default)]
+    pub special_groups: String,
 }
 
 impl IntakeForm {
@@ -297,6 +300,15 @@ impl IntakeForm {
             needs_collection: !self.needs_collection.is_empty(),
             mental_or_intellectual: !self.mental_or_intellectual.is_empty(),
             relatives: self.relatives.trim().into(),
+            special_groups: self
+                .special_groups
+                .split(',')
+                .filter(|g| !g.trim().is_empty())
+                .map(|g| {
+                    case::SpecialGroup::parse(g.trim())
+                        .ok_or(AppError::invalid("invalid_input", "special_groups"))
+                })
+                .collect::<AppResult<Vec<_>>>()?,
         };
         if person.name.is_empty() && person.features.is_empty() {
             return Err(AppError::invalid("name_or_features_required", "name"));
@@ -322,6 +334,7 @@ struct NewPage {
     f: IntakeForm,
     stations: Vec<Organisation>,
     channels: Vec<&'static str>,
+    groups: Vec<&'static str>,
     err: FormError,
 }
 
@@ -351,6 +364,7 @@ async fn new_page(st: &AppState, ctx: &Ctx, f: IntakeForm, err: FormError) -> Ap
         f,
         stations: stations(st, ctx).await?,
         channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        groups: case::SpecialGroup::ALL.iter().map(|g| g.as_str()).collect(),
         err,
     });
     *r.status_mut() = status;
