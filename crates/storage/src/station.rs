@@ -47,6 +47,10 @@ pub struct PersonInput {
     /// 近亲属及联系方式 (sensitive: stored encrypted).
     pub relatives: String,
     pub special_groups: Vec<jiuzhu_domain::case::SpecialGroup>,
+    /// 照片、指纹采集编号: references to the photo and fingerprints taken at the first check
+    /// (the images live in the police and national systems, not here).
+    pub photo_ref: String,
+    pub fingerprint_ref: String,
 }
 
 impl PersonInput {
@@ -420,7 +424,8 @@ impl Db {
                 "INSERT INTO persons (region_code, name, aliases, sex, birth_date, estimated_age, estimated_on, resident_id_enc, \
                  resident_id_idx, registered_residence, actual_residence, origin_region, dialect, height_cm, build, features, \
                  clothing, health_enc, mental_state, intellectual_state, needs_collection, mental_or_intellectual, relatives_enc, \
-                 created_at, updated_at, special_groups) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24,$25) RETURNING id",
+                 created_at, updated_at, special_groups, photo_ref, fingerprint_ref) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24,$25,$26,$27) RETURNING id",
             )
             .bind(region.to_string())
             .bind(p.name.trim().to_string())
@@ -447,6 +452,8 @@ impl Db {
             .bind((!p.relatives.is_empty()).then(|| self.keys().encrypt(RELATIVES_AAD, &p.relatives)))
             .bind(now)
             .bind(p.special_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(","))
+            .bind(p.photo_ref.trim().to_string())
+            .bind(p.fingerprint_ref.trim().to_string())
             .fetch_one(&mut *tx)
             .await?,
         };

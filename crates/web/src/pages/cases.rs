@@ -240,9 +240,13 @@ pub struct IntakeForm {
     pub needs_collection: String,
     #[serde(default)]
     pub mental_or_intellectual: String,
-    /// Comma-separated special-group codes (the form sends one checkbox each).
+    /// Comma-separated special-group codes.
     #[serde(default)]
     pub special_groups: String,
+    #[serde(default)]
+    pub photo_ref: String,
+    #[serde(default)]
+    pub fingerprint_ref: String,
 }
 
 impl IntakeForm {
@@ -309,6 +313,8 @@ impl IntakeForm {
                         .ok_or(AppError::invalid("invalid_input", "special_groups"))
                 })
                 .collect::<AppResult<Vec<_>>>()?,
+            photo_ref: self.photo_ref.trim().into(),
+            fingerprint_ref: self.fingerprint_ref.trim().into(),
         };
         if person.name.is_empty() && person.features.is_empty() {
             return Err(AppError::invalid("name_or_features_required", "name"));
