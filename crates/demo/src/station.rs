@@ -337,13 +337,34 @@ pub async fn seed_history(
                 .await?;
             continue;
         }
-        let stay_days = (1 + rng.below(9) as i64).min(days_ago.max(1));
+        // Most stays are short; some unidentified people stay for weeks before their family
+        // is found, and a few, never identified, are given household registration.
+        let long_return = unidentified && days_ago > 120 && rng.below(3) == 0;
+        let settle = unidentified && days_ago > 200 && !long_return && rng.below(6) == 0;
+        let stay_days = if settle {
+            95 + rng.below(20) as i64
+        } else if long_return {
+            15 + rng.below(45) as i64
+        } else {
+            (1 + rng.below(9) as i64).min(days_ago.max(1))
+        };
         let leave = t(60 * 24 * stay_days);
         // The rules use the age on the day of leaving, which the birth date decides.
         let on = jiuzhu_domain::time::local_date(leave.timestamp_millis()).expect("valid");
         let minor = c.age_on(on).unwrap_or(age) < 18;
         let r = rng.below(100);
-        let exit = if minor || c.needs_collection || c.mental_or_intellectual {
+        let exit = if settle {
+            Exit::Placed {
+                institution: "丽水市社会福利院".into(),
+                household_registration: true,
+            }
+        } else if long_return {
+            Exit::EscortedHome {
+                receiving_unit: format!("{place}救助管理站"),
+                receipt_no: format!("HS{}{:04}", registered.format("%Y%m"), i),
+                destination_region: origin.into(),
+            }
+        } else if minor || c.needs_collection || c.mental_or_intellectual {
             if r < 60 {
                 Exit::CollectedByRelatives {
                     collector_name: format!("{}某", &pick(rng, &["王", "李", "张", "陈"])),
