@@ -132,6 +132,18 @@ impl Keyring {
         String::from_utf8(plain).map_err(|_| StoreError::Crypto("not_utf8"))
     }
 
+    /// A stored value as a list shows it: decrypted, then masked. An unreadable value shows
+    /// nothing rather than failing the whole list.
+    pub fn masked(
+        &self,
+        aad: &str,
+        blob: Option<Vec<u8>>,
+        mask: fn(&str) -> String,
+    ) -> Option<String> {
+        blob.and_then(|b| self.decrypt(aad, &b).ok())
+            .map(|s| mask(&s))
+    }
+
     /// The key id a stored value was written with (for rotation).
     pub fn key_id_of(blob: &[u8]) -> Option<u8> {
         (blob.len() > 2 && blob[0] == FORMAT_V1).then(|| blob[1])

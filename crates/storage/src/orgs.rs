@@ -89,9 +89,9 @@ const ORG_COLS: &str = "id, region_code, kind, name, address, phone_enc, active,
 impl Db {
     fn org_row(&self, r: &sqlx::any::AnyRow) -> std::result::Result<Organisation, sqlx::Error> {
         let phone: Option<Vec<u8>> = r.try_get("phone_enc")?;
-        let phone_masked = phone
-            .and_then(|b| self.keys().decrypt("organisations.phone", &b).ok())
-            .map(|p| jiuzhu_domain::mask::phone(&p));
+        let phone_masked =
+            self.keys()
+                .masked("organisations.phone", phone, jiuzhu_domain::mask::phone);
         Ok(Organisation {
             id: r.try_get("id")?,
             region_code: r.try_get("region_code")?,

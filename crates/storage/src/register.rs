@@ -64,13 +64,13 @@ impl Db {
             name: r.try_get("name")?,
             sex: r.try_get("sex")?,
             birth_date: r.try_get("birth_date")?,
-            resident_id_masked: rid
-                .and_then(|b| self.keys().decrypt(RID_AAD, &b).ok())
-                .map(|s| jiuzhu_domain::mask::resident_id(&s)),
+            resident_id_masked: self
+                .keys()
+                .masked(RID_AAD, rid, jiuzhu_domain::mask::resident_id),
             guardian_name: r.try_get("guardian_name")?,
-            guardian_phone_masked: phone
-                .and_then(|b| self.keys().decrypt(PHONE_AAD, &b).ok())
-                .map(|s| jiuzhu_domain::mask::phone(&s)),
+            guardian_phone_masked: self
+                .keys()
+                .masked(PHONE_AAD, phone, jiuzhu_domain::mask::phone),
             reason: r.try_get("reason")?,
             active: r.try_get::<i64, _>("active")? != 0,
             version: r.try_get("version")?,

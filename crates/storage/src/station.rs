@@ -294,9 +294,9 @@ impl Db {
             birth_date: r.try_get("birth_date")?,
             estimated_age: r.try_get("estimated_age")?,
             estimated_on: r.try_get("estimated_on")?,
-            resident_id_masked: rid
-                .and_then(|b| self.keys().decrypt(RID_AAD, &b).ok())
-                .map(|s| jiuzhu_domain::mask::resident_id(&s)),
+            resident_id_masked: self
+                .keys()
+                .masked(RID_AAD, rid, jiuzhu_domain::mask::resident_id),
             origin_region: r.try_get("origin_region")?,
             dialect: r.try_get("dialect")?,
             height_cm: r.try_get("height_cm")?,

@@ -98,12 +98,12 @@ impl Db {
             display_name: r.try_get("display_name")?,
             must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
             disabled: r.try_get::<i64, _>("disabled")? != 0,
-            resident_id_masked: rid
-                .and_then(|b| self.keys().decrypt(RID_AAD, &b).ok())
-                .map(|s| jiuzhu_domain::mask::resident_id(&s)),
-            phone_masked: phone
-                .and_then(|b| self.keys().decrypt(PHONE_AAD, &b).ok())
-                .map(|s| jiuzhu_domain::mask::phone(&s)),
+            resident_id_masked: self
+                .keys()
+                .masked(RID_AAD, rid, jiuzhu_domain::mask::resident_id),
+            phone_masked: self
+                .keys()
+                .masked(PHONE_AAD, phone, jiuzhu_domain::mask::phone),
             locked_until: r.try_get("locked_until")?,
             locale: r.try_get("locale")?,
             version: r.try_get("version")?,

@@ -2,7 +2,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::guard::Ctx;
-use crate::pages::{audit::filter_of, opt, parse_id, ListQuery};
+use crate::pages::{audit::filter_of, parse_id, ListQuery};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -61,19 +61,17 @@ pub struct OrgBody {
 }
 
 impl OrgBody {
+    /// The same validation as the page's form.
     fn input(&self) -> AppResult<OrgInput> {
-        let region = RegionCode::parse(&self.region_code)
-            .map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
-        let kind = OrgKind::parse(&self.kind).ok_or(AppError::invalid("kind_invalid", "kind"))?;
-        let input = OrgInput {
-            region,
-            kind,
+        crate::pages::orgs::OrgForm {
             name: self.name.clone(),
+            kind: self.kind.clone(),
+            region_code: self.region_code.clone(),
             address: self.address.clone(),
-            phone: self.phone.as_deref().and_then(opt),
-        };
-        input.validate()?;
-        Ok(input)
+            phone: self.phone.clone().unwrap_or_default(),
+            version: String::new(),
+        }
+        .input()
     }
 }
 

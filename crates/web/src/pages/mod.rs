@@ -26,6 +26,12 @@ pub fn parse_id(s: &str) -> AppResult<i64> {
         .ok_or_else(AppError::not_found)
 }
 
+/// A region code typed into a form's `region_code` field.
+pub fn parse_region(s: &str) -> AppResult<jiuzhu_domain::RegionCode> {
+    jiuzhu_domain::RegionCode::parse(s)
+        .map_err(|_| AppError::invalid("region_code_invalid", "region_code"))
+}
+
 /// Query strings arrive as text and are read leniently: a bad page number means page 1.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct ListQuery {

@@ -86,8 +86,7 @@ pub struct OrgForm {
 impl OrgForm {
     /// Turns the submitted text into a validated input, or the field-level error.
     pub fn input(&self) -> AppResult<OrgInput> {
-        let region = RegionCode::parse(&self.region_code)
-            .map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
+        let region = super::parse_region(&self.region_code)?;
         let kind = OrgKind::parse(&self.kind).ok_or(AppError::invalid("kind_invalid", "kind"))?;
         let input = OrgInput {
             region,

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use jiuzhu_domain::authz::{Action, Resource};
-use jiuzhu_domain::{RegionCode, ResidentId, Sex};
+use jiuzhu_domain::{ResidentId, Sex};
 use jiuzhu_storage::register::{RegisterAlert, RegisterEntry, RegisterInput};
 use serde::Deserialize;
 
@@ -123,8 +123,7 @@ pub async fn create(
     Form(f): Form<EntryForm>,
 ) -> AppResult<Response> {
     let result: AppResult<RegisterEntry> = async {
-        let region = RegionCode::parse(&f.region_code)
-            .map_err(|_| AppError::invalid("region_code_invalid", "region_code"))?;
+        let region = super::parse_region(&f.region_code)?;
         ctx.require(Action::Create, Resource::Register, region.as_str(), None)?;
         let resident_id = match opt(&f.resident_id) {
             None => None,

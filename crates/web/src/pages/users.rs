@@ -1,6 +1,6 @@
 //! 用户与角色: accounts, their roles and jurisdictions.
 
-use super::{flash, is_form_error, opt, parse_id, FormError, ListQuery};
+use super::{flash, is_form_error, opt, parse_id, parse_region, FormError, ListQuery};
 use crate::error::{AppError, AppResult};
 use crate::guard::Ctx;
 use crate::views::{layout, render, sort_link, Layout, Pager};
@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use jiuzhu_domain::authz::{Action, Grant, Resource, Role};
-use jiuzhu_domain::{RegionCode, ResidentId};
+use jiuzhu_domain::ResidentId;
 use jiuzhu_storage::orgs::{OrgFilter, Organisation};
 use jiuzhu_storage::users::{NewUser, User, UserEdit, UserFilter};
 use jiuzhu_storage::{Page, Sort};
@@ -175,10 +175,6 @@ fn temporary_password() -> String {
         .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
         .collect();
     format!("{body}-7a")
-}
-
-fn parse_region(s: &str) -> AppResult<RegionCode> {
-    RegionCode::parse(s).map_err(|_| AppError::invalid("region_code_invalid", "region_code"))
 }
 
 fn parse_rid(s: &str) -> AppResult<Option<ResidentId>> {
