@@ -167,6 +167,16 @@ async fn serve(cfg: &Config, db: Db) -> Result<()> {
         .parse()
         .with_context(|| format!("listen address {}", cfg.listen))?;
     let state = AppState::new(db.clone(), web_config(cfg), hasher(cfg));
+    // Load the matching indexes and look at reports filed while matching was down, without
+    // holding up the start.
+    let matcher = state.matcher.clone();
+    let db2 = db.clone();
+    tokio::spawn(async move {
+        match matcher.catch_up(&db2).await {
+            Ok(n) => tracing::info!(new_candidates = n, "matching caught up"),
+            Err(e) => tracing::warn!(error = %e, "matching catch-up failed"),
+        }
+    });
     jiuzhu_web::serve(state, addr, shutdown_signal()).await?;
     db.close().await;
     Ok(())
@@ -216,6 +226,15 @@ async fn main() -> Result<()> {
                     ..Default::default()
                 };
                 let accounts = jiuzhu_demo::seed(&db, &hasher(&cfg), &opts).await?;
+                // The families' reports meet the matching engine, and the station has
+                // already confirmed a few reunions by DNA.
+                let pairs = jiuzhu_web::matcher::Matcher::default()
+                    .catch_up(&db)
+                    .await?;
+                let reunions = jiuzhu_demo::tracing::seed_reunions(&db, 3).await?;
+                println!(
+                    "寻亲比对 / family tracing: {pairs} candidates, {reunions} reunions confirmed"
+                );
                 println!("\n演示账号（密码只显示这一次）/ Demo accounts (passwords are shown only this once):");
                 for a in &accounts {
                     println!(

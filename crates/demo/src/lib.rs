@@ -10,6 +10,7 @@
 pub mod names;
 pub mod rng;
 pub mod station;
+pub mod tracing;
 
 use chrono::NaiveDate;
 use jiuzhu_domain::authz::{Grant, Role};
@@ -379,6 +380,9 @@ pub async fn seed(
     )
     .await?;
     station::seed_register(db, &mut rng, station, chrono::Utc::now()).await?;
+    if opts.station_history > 0 {
+        tracing::seed_reports(db, &mut rng, 12, 20).await?;
+    }
     Ok(accounts)
 }
 

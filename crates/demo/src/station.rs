@@ -7,8 +7,10 @@ use crate::rng::SplitMix64;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use jiuzhu_domain::case::{CaseEvent, Channel, Diversion, Exit, Screening, Travel};
 use jiuzhu_domain::deadline::DeadlineKind;
+use jiuzhu_domain::tracing::{ChannelOutcome, SearchChannel};
 use jiuzhu_domain::{Fen, RegionCode, Sex};
 use jiuzhu_storage::station::{IntakeInput, PersonInput};
+use jiuzhu_storage::tracing::SearchActionInput;
 use jiuzhu_storage::{Actor, Db, StoreError};
 
 const PROVINCES: &[(&str, &str, u32)] = &[
@@ -282,28 +284,53 @@ pub async fn seed_history(
             )
             .await?;
         }
+        // The family search: a notice within a day, a DNA sample within the week, and for
+        // some a face comparison; each recorded as a search action, which meets its deadline.
         if unidentified && rng.below(100) < 88 {
-            c = db
-                .case_mark(
-                    &actor,
-                    c.id,
-                    c.version,
-                    DeadlineKind::SearchNotice,
-                    t(60 * (2 + rng.below(20) as i64)),
-                )
-                .await?;
+            let on = day_of(t(60 * (2 + rng.below(20) as i64)));
+            search(
+                db,
+                &actor,
+                c.id,
+                SearchChannel::Notice,
+                on,
+                format!("XQGG-{}", c.id),
+                ChannelOutcome::Pending,
+            )
+            .await?;
         }
         if unidentified && days_ago > 7 && rng.below(100) < 75 {
-            c = db
-                .case_mark(
-                    &actor,
-                    c.id,
-                    c.version,
-                    DeadlineKind::DnaRequest,
-                    t(60 * 24 * (1 + rng.below(6) as i64)),
-                )
-                .await?;
+            let on = day_of(t(60 * 24 * (1 + rng.below(6) as i64)));
+            let outcome = if days_ago > 60 {
+                ChannelOutcome::NoMatch
+            } else {
+                ChannelOutcome::Pending
+            };
+            search(
+                db,
+                &actor,
+                c.id,
+                SearchChannel::Dna,
+                on,
+                format!("DNA{}-{:04}", on.format("%Y%m"), c.id),
+                outcome,
+            )
+            .await?;
         }
+        if unidentified && days_ago > 14 && rng.below(100) < 40 {
+            let on = day_of(t(60 * 24 * (8 + rng.below(6) as i64)));
+            search(
+                db,
+                &actor,
+                c.id,
+                SearchChannel::Face,
+                on,
+                format!("RX-{:05}", c.id),
+                ChannelOutcome::NoMatch,
+            )
+            .await?;
+        }
+        c = db.case(c.id).await?;
         // Recent arrivals mostly still here; long-stayers stay.
         if long_stayer || (days_ago < 12 && rng.below(100) < 75) {
             if days_ago > 10 && rng.below(2) == 0 {
@@ -512,5 +539,39 @@ pub async fn seed_register(
         )
         .await?;
     }
+    Ok(())
+}
+
+fn day_of(t: DateTime<Utc>) -> NaiveDate {
+    jiuzhu_domain::time::local_date(t.timestamp_millis()).expect("valid instant")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn search(
+    db: &Db,
+    actor: &Actor,
+    case_id: i64,
+    channel: SearchChannel,
+    on: NaiveDate,
+    reference: String,
+    outcome: ChannelOutcome,
+) -> Result<(), StoreError> {
+    // Searches started today cannot have results dated in the future.
+    let today = day_of(Utc::now());
+    db.search_action_add(
+        actor,
+        &SearchActionInput {
+            case_id,
+            channel,
+            requested_on: on.min(today),
+            reference,
+            detail: String::new(),
+            outcome,
+            result_on: (outcome != ChannelOutcome::Pending)
+                .then(|| (on + Duration::days(20)).min(today)),
+            result_note: String::new(),
+        },
+    )
+    .await?;
     Ok(())
 }

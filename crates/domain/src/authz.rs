@@ -96,6 +96,8 @@ string_enum! {
         FollowUp = "follow_up",
         /// 易流浪走失人员登记: the community register of people prone to wandering.
         Register = "register",
+        /// 寻亲: search actions, families' missing-person reports, candidate review.
+        Tracing = "tracing",
     }
 }
 
@@ -140,6 +142,12 @@ pub fn role_permits(role: Role, action: Action, resource: Resource) -> bool {
         (Register, TownshipClerk | SocialWorker) => matches!(action, View | Create | Update),
         (Register, StationStaff | BureauLeader) => action == View,
         (Register, _) => false,
+        // The hotline takes a family's report by phone; only the station confirms a match.
+        (Tracing, StationStaff) => matches!(action, View | Create | Update | Reveal | Export),
+        (Tracing, SocialWorker) => matches!(action, View | Update),
+        (Tracing, HotlineOperator) => matches!(action, View | Create),
+        (Tracing, BureauLeader) => matches!(action, View | Export),
+        (Tracing, _) => false,
     }
 }
 

@@ -4,6 +4,21 @@
 //! Every function here is pure, so every rule can be tested without a server, and the
 //! same rule decides on every page, API call and command-line tool.
 
+/// A closed set of codes stored and sent as snake_case strings.
+macro_rules! code_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $v,)* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s,)* } }
+            pub fn parse(s: &str) -> Option<$name> { match s { $($s => Some($name::$v),)* _ => None } }
+        }
+    };
+}
+
 pub mod authz;
 pub mod calendar;
 pub mod case;
@@ -17,6 +32,7 @@ pub mod report;
 pub mod resident_id;
 pub mod settings;
 pub mod time;
+pub mod tracing;
 
 pub use authz::{Action, Decision, Grant, Principal, Resource, Role};
 pub use calendar::WorkCalendar;

@@ -25,6 +25,21 @@ pub fn local_date(ms: i64) -> Option<NaiveDate> {
         .map(|t: DateTime<Utc>| t.with_timezone(&shanghai()).date_naive())
 }
 
+/// The UTC instant (ms) of a Shanghai day's midnight: the start of that day.
+pub fn local_midnight_ms(day: NaiveDate) -> i64 {
+    day.and_hms_opt(0, 0, 0)
+        .expect("valid time")
+        .and_local_timezone(shanghai())
+        .single()
+        .expect("fixed offset")
+        .timestamp_millis()
+}
+
+/// Noon of a Shanghai day, for facts recorded by the day ("DNA taken on the 3rd").
+pub fn local_noon_ms(day: NaiveDate) -> i64 {
+    local_midnight_ms(day) + 12 * 3_600_000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +53,15 @@ mod tests {
             .timestamp_millis();
         assert_eq!(display_millis(ms), "2026-11-24 01:30");
         assert_eq!(local_date(ms), NaiveDate::from_ymd_opt(2026, 11, 24));
+    }
+
+    #[test]
+    fn a_shanghai_day_starts_at_16_utc_the_day_before() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let ms = local_midnight_ms(d);
+        assert_eq!(display_millis(ms), "2026-11-24 00:00");
+        assert_eq!(local_date(ms), Some(d));
+        assert_eq!(local_date(ms - 1), d.pred_opt());
+        assert_eq!(display_millis(local_noon_ms(d)), "2026-11-24 12:00");
     }
 }

@@ -18,6 +18,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "follow_up", include_str!("../migrations/sqlite/0003_follow_up.sql")),
     (4, "register", include_str!("../migrations/sqlite/0004_register.sql")),
     (5, "special_groups", include_str!("../migrations/sqlite/0005_special_groups.sql")),
+    (6, "tracing", include_str!("../migrations/sqlite/0006_tracing.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -26,6 +27,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "follow_up", include_str!("../migrations/postgres/0003_follow_up.sql")),
     (4, "register", include_str!("../migrations/postgres/0004_register.sql")),
     (5, "special_groups", include_str!("../migrations/postgres/0005_special_groups.sql")),
+    (6, "tracing", include_str!("../migrations/postgres/0006_tracing.sql")),
 ];
 
 impl Backend {

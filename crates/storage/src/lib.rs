@@ -18,6 +18,7 @@ pub mod register;
 pub mod sessions;
 mod sql;
 pub mod station;
+pub mod tracing;
 pub mod users;
 
 pub use crypto::{Keyring, PasswordHasher};

@@ -197,6 +197,20 @@ impl Db {
         .await
     }
 
+    /// Every province, city and county, by code: the choices of a public form, where
+    /// people know their county but not the grid cell.
+    pub async fn regions_to_county(&self) -> Result<Vec<Region>> {
+        let rows = sqlx::query(
+            "SELECT region_code, parent_code, name, level, version FROM regions WHERE level IN ('province', 'city', 'county') ORDER BY region_code",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(region_row)
+            .collect::<std::result::Result<_, _>>()?)
+    }
+
     /// Names for a set of codes (for showing a jurisdiction next to a code).
     pub async fn region_name(&self, code: &str) -> Result<Option<String>> {
         Ok(

@@ -252,7 +252,7 @@ pub struct CaseFilter {
     pub to_ms: Option<i64>,
 }
 
-const CASE_COLS: &str = "c.id, c.case_no, c.region_code, c.station_id, c.person_id, c.channel, c.state, c.cause, \
+pub(crate) const CASE_COLS: &str = "c.id, c.case_no, c.region_code, c.station_id, c.person_id, c.channel, c.state, c.cause, \
     c.registered_at, c.admitted_at, c.departed_at, c.exit_kind, c.unidentified, c.verify_later, c.area, c.bed, \
     c.notice_published_at, c.dna_requested_at, c.extension_approved_at, c.notice_updated_at, c.settlement_started_at, \
     c.linked_case_id, c.version, p.name, p.sex, p.birth_date, p.estimated_age, p.estimated_on, p.resident_id_enc, \
@@ -263,7 +263,10 @@ fn date_text(d: NaiveDate) -> String {
 }
 
 impl Db {
-    fn case_row(&self, r: &sqlx::any::AnyRow) -> std::result::Result<CaseView, sqlx::Error> {
+    pub(crate) fn case_row(
+        &self,
+        r: &sqlx::any::AnyRow,
+    ) -> std::result::Result<CaseView, sqlx::Error> {
         let rid: Option<Vec<u8>> = r.try_get("resident_id_enc")?;
         Ok(CaseView {
             id: r.try_get("id")?,

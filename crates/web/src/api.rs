@@ -339,6 +339,100 @@ pub async fn register(
     Ok(Json(json!({ "entries": entries, "open_alerts": alerts })).into_response())
 }
 
+pub async fn case_candidates(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let c = st.db.case(parse_id(&id)?).await?;
+    ctx.require(
+        Action::View,
+        Resource::Tracing,
+        &c.region_code,
+        Some(c.station_id),
+    )?;
+    let candidates: Vec<serde_json::Value> = st
+        .db
+        .candidates_for_case(c.id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let explanation: serde_json::Value =
+                serde_json::from_str(&m.explanation).unwrap_or_default();
+            let mut v = serde_json::to_value(&m).unwrap_or_default();
+            v["explanation"] = explanation;
+            v
+        })
+        .collect();
+    let actions = st.db.search_actions(c.id).await?;
+    Ok(Json(json!({ "case_id": c.id, "unidentified": c.unidentified, "search_actions": actions, "candidates": candidates }))
+        .into_response())
+}
+
+pub async fn reports_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Tracing);
+    let f = jiuzhu_storage::tracing::ReportFilter {
+        q: q.q.clone(),
+        status: q
+            .get("status")
+            .and_then(jiuzhu_domain::tracing::ReportStatus::parse),
+    };
+    let page = st.db.reports_list(&scopes, &f, q.page()).await?;
+    Ok(Json(json!({ "items": page.items, "total": page.total })).into_response())
+}
+
+pub async fn report_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let f: crate::pages::tracing::ReportForm = body(&bytes)?;
+    let input = f.input()?;
+    let region = input
+        .region
+        .clone()
+        .ok_or_else(|| AppError::invalid("region_required", "region_code"))?;
+    ctx.require(Action::Create, Resource::Tracing, region.as_str(), None)?;
+    let r = crate::pages::tracing::file_report(
+        &st,
+        &ctx,
+        jiuzhu_storage::tracing::ReportSource::Staff,
+        &input,
+    )
+    .await?;
+    let candidates = st.db.candidates_for_report(r.id).await?.len();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "report": r, "candidates": candidates })),
+    )
+        .into_response())
+}
+
+pub async fn tracing_stats(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Tracing);
+    let (from, to) = crate::pages::tracing::period(&q);
+    let s = st
+        .db
+        .tracing_stats(
+            &scopes,
+            jiuzhu_domain::time::local_midnight_ms(from),
+            jiuzhu_domain::time::local_midnight_ms(to + chrono::Duration::days(1)),
+        )
+        .await?;
+    Ok(
+        Json(json!({ "from": from, "to": to, "figures": s, "success_rate": s.success_rate() }))
+            .into_response(),
+    )
+}
+
 /// The OpenAPI 3.1 document, generated from the route table so it cannot drift from it.
 pub async fn openapi() -> Response {
     let specs = crate::routes::api_specs();

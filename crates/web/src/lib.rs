@@ -14,6 +14,8 @@ mod assets;
 mod error;
 pub mod guard;
 pub mod i18n;
+pub mod limiter;
+pub mod matcher;
 mod pages;
 mod pdf;
 pub mod routes;
@@ -43,6 +45,9 @@ pub struct WebConfig {
     pub ip_window_ms: i64,
     /// The unit name shown in the top bar when a user has no organisation.
     pub site_name: String,
+    /// Public form submissions per address, and in all, per 10 minutes.
+    pub public_form_limit: u32,
+    pub public_form_total: u32,
 }
 
 impl Default for WebConfig {
@@ -56,6 +61,8 @@ impl Default for WebConfig {
             ip_failure_limit: 20,
             ip_window_ms: 15 * 60 * 1000,
             site_name: "救助".into(),
+            public_form_limit: 10,
+            public_form_total: 2_000,
         }
     }
 }
@@ -67,6 +74,10 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Dated regional station settings ([U] rules), with the national defaults.
     pub settings: Arc<jiuzhu_domain::settings::SettingsBook>,
+    /// Family-tracing indexes, kept current as people and reports are saved.
+    pub matcher: Arc<matcher::Matcher>,
+    /// Public forms (missing-person reports, tips): per address and in all.
+    pub public_forms: Arc<limiter::Limiter>,
 }
 
 impl AppState {
@@ -82,11 +93,18 @@ impl AppState {
     pub fn new(db: Db, cfg: WebConfig, hasher: PasswordHasher) -> AppState {
         // Load the catalogues now so a broken one stops the start, not the first page.
         let _ = i18n::Tr::default().t("app.name");
+        let public_forms = Arc::new(limiter::Limiter::new(
+            cfg.public_form_limit,
+            cfg.public_form_total,
+            std::time::Duration::from_secs(600),
+        ));
         AppState {
             db,
             cfg: Arc::new(cfg),
             hasher,
             settings: Arc::new(jiuzhu_domain::settings::SettingsBook::shipped()),
+            matcher: Arc::default(),
+            public_forms,
         }
     }
 }

@@ -71,12 +71,18 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.cases", "/cases", Action::View, Resource::Case),
         ("nav.alerts", "/alerts", Action::View, Resource::Case),
     ]),
+    ("nav.group.tracing", &[
+        ("nav.tracing", "/tracing", Action::View, Resource::Tracing),
+        ("nav.missing_reports", "/missing-reports", Action::View, Resource::Tracing),
+        ("nav.notices", "/notices", Action::View, Resource::Tracing),
+    ]),
     ("nav.group.return", &[
         ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),
         ("nav.register", "/register", Action::View, Resource::Register),
     ]),
     ("nav.group.stats", &[
         ("nav.monthly_report", "/reports/monthly", Action::View, Resource::Case),
+        ("nav.tracing_stats", "/tracing/stats", Action::View, Resource::Tracing),
     ]),
     ("nav.group.system", &[
         ("nav.users", "/users", Action::View, Resource::User),
@@ -112,7 +118,7 @@ fn nav(ctx: &Ctx) -> Vec<NavGroup> {
                     href,
                     // `/cases` is a prefix of `/cases/new`: list pages match exactly.
                     active: match *href {
-                        "/" | "/cases" => ctx.path == *href,
+                        "/" | "/cases" | "/tracing" => ctx.path == *href,
                         _ => ctx.path.starts_with(href),
                     },
                 })

@@ -31,6 +31,12 @@ struct Fixtures {
     case_outside: i64,
     visit_inside: i64,
     visit_outside: i64,
+    report_inside: i64,
+    report_outside: i64,
+    candidate_inside: i64,
+    candidate_outside: i64,
+    action_inside: i64,
+    action_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -176,6 +182,62 @@ async fn spawn_app() -> App {
     };
     let (case_inside, visit_inside) = case_at("331102001000", "紫金街道救助点").await;
     let (case_outside, visit_outside) = case_at("330000", "浙江省救助管理站").await;
+    // 寻亲 fixtures: a family's report and a suggested pair on each side, and a search
+    // action on each case.
+    let tracing_at = |region: &'static str, case_id: i64| {
+        let db = db.clone();
+        let a = a.clone();
+        async move {
+            let report = db
+                .report_create(
+                    &a,
+                    jiuzhu_storage::tracing::ReportSource::Staff,
+                    &jiuzhu_storage::tracing::ReportInput {
+                        region: Some(r(region)),
+                        name: "测试".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            db.candidates_save(&[jiuzhu_storage::tracing::CandidateInput {
+                case_id,
+                report_id: report.id,
+                probability: 0.9,
+                match_weight: 3.0,
+                explanation: "{}".into(),
+                fingerprint: "f".into(),
+            }])
+            .await
+            .unwrap();
+            let candidate = db.candidates_for_report(report.id).await.unwrap()[0].id;
+            let action = db
+                .search_action_add(
+                    &a,
+                    &jiuzhu_storage::tracing::SearchActionInput {
+                        case_id,
+                        channel: jiuzhu_domain::tracing::SearchChannel::Media,
+                        requested_on: jiuzhu_domain::time::local_date(
+                            chrono::Utc::now().timestamp_millis(),
+                        )
+                        .unwrap(),
+                        reference: String::new(),
+                        detail: String::new(),
+                        outcome: jiuzhu_domain::tracing::ChannelOutcome::Pending,
+                        result_on: None,
+                        result_note: String::new(),
+                    },
+                )
+                .await
+                .unwrap()
+                .id;
+            (report.id, candidate, action)
+        }
+    };
+    let (report_inside, candidate_inside, action_inside) =
+        tracing_at("331102001000", case_inside).await;
+    let (report_outside, candidate_outside, action_outside) =
+        tracing_at("330000", case_outside).await;
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -197,6 +259,12 @@ async fn spawn_app() -> App {
             case_outside,
             visit_inside,
             visit_outside,
+            report_inside,
+            report_outside,
+            candidate_inside,
+            candidate_outside,
+            action_inside,
+            action_outside,
         },
     }
 }
@@ -289,6 +357,14 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/cases/{id}/forms/{form}") => CASE_READERS.to_vec(),
         ("POST", "/cases/{id}/services" | "/cases/{id}/bed") => vec!["station", "social"],
         ("POST", "/cases/{id}/events" | "/cases/{id}/deadlines/{kind}" | "/api/v1/cases/{id}/events") => vec!["station", "social"],
+        // 寻亲: the public side, then staff.
+        (_, "/notices" | "/notices/{id}" | "/notices/{id}/tips" | "/seek" | "/seek/status") => public,
+        ("GET", "/tracing" | "/tracing/stats" | "/cases/{id}/search" | "/missing-reports" | "/missing-reports/{id}"
+            | "/api/v1/missing-reports" | "/api/v1/cases/{id}/candidates" | "/api/v1/tracing/stats") => vec!["leader", "qt.leader", "station", "hotline", "social"],
+        (_, "/missing-reports/new" | "/missing-reports" | "/api/v1/missing-reports") => vec!["station", "hotline"],
+        ("POST", "/missing-reports/{id}/reveal") => vec!["station"],
+        ("POST", "/cases/{id}/search" | "/search-actions/{id}/result" | "/candidates/{id}/confirm" | "/candidates/{id}/reject"
+            | "/missing-reports/{id}/close") => vec!["station", "social"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
         (m, p) => panic!("route {m} {p} has no expectation: add it to this table"),
     }
@@ -304,6 +380,12 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("case")
     } else if path.contains("follow-ups/{id}") {
         Some("visit")
+    } else if path.contains("missing-reports/{id}") {
+        Some("report")
+    } else if path.contains("/candidates/{id}") {
+        Some("candidate")
+    } else if path.contains("/search-actions/{id}") {
+        Some("action")
     } else if path.starts_with("/regions/{code}") {
         Some("region")
     } else {
@@ -340,6 +422,27 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
                 f.visit_inside
             } else {
                 f.visit_outside
+            }
+        }
+        Some("report") => {
+            if inside {
+                f.report_inside
+            } else {
+                f.report_outside
+            }
+        }
+        Some("candidate") => {
+            if inside {
+                f.candidate_inside
+            } else {
+                f.candidate_outside
+            }
+        }
+        Some("action") => {
+            if inside {
+                f.action_inside
+            } else {
+                f.action_outside
             }
         }
         _ => 1,

@@ -425,7 +425,12 @@ pub async fn register(st: &AppState, ctx: &Ctx, f: &IntakeForm) -> AppResult<Cas
     )?;
     let region = RegionCode::parse(&station.region_code)
         .map_err(|_| AppError::invalid("region_code_invalid", "station_id"))?;
-    Ok(st.db.intake(&ctx.actor, &region, &input).await?)
+    let c = st.db.intake(&ctx.actor, &region, &input).await?;
+    // Someone unidentified is compared against every open family report at once.
+    if let Err(e) = st.matcher.on_case(&st.db, &c).await {
+        tracing::warn!(error = %e, case = c.id, "matching a new intake failed");
+    }
+    Ok(c)
 }
 
 pub async fn create(

@@ -8,9 +8,11 @@ pub mod home;
 pub mod ops;
 pub mod orgs;
 pub mod profile;
+pub mod public;
 pub mod regions;
 pub mod register;
 pub mod report;
+pub mod tracing;
 pub mod users;
 
 use crate::error::{AppError, AppResult};

@@ -1,0 +1,863 @@
+//! 寻亲 for staff: the search case of an unidentified person (channels and their results),
+//! the candidates the engine suggests with their explanation, the worker's decision, the
+//! families' reports, and the figures.
+
+use super::{flash, is_form_error, opt, parse_id, text_or_number, FormError, ListQuery};
+use crate::error::{AppError, AppResult};
+use crate::guard::Ctx;
+use crate::views::{layout, render, Layout, Pager};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::{Datelike, NaiveDate};
+use jiuzhu_domain::authz::{Action, Resource};
+use jiuzhu_domain::tracing::{ChannelOutcome, Evidence, ReportStatus, SearchChannel};
+use jiuzhu_domain::{RegionCode, Sex};
+use jiuzhu_matching::Explanation;
+use jiuzhu_storage::station::CaseView;
+use jiuzhu_storage::tracing::{
+    CandidateRow, ReportFilter, ReportInput, ReportRow, ReportSource, SearchActionInput,
+    SearchActionRow, TipRow, TracingStats,
+};
+use serde::Deserialize;
+
+fn today() -> NaiveDate {
+    jiuzhu_domain::time::local_date(chrono::Utc::now().timestamp_millis()).expect("now")
+}
+
+fn parse_date(s: &str, field: &'static str) -> AppResult<Option<NaiveDate>> {
+    match opt(s) {
+        None => Ok(None),
+        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| AppError::invalid("date_invalid", field)),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    s: &str,
+    code: &'static str,
+    field: &'static str,
+) -> AppResult<Option<T>> {
+    match opt(s) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::invalid(code, field)),
+    }
+}
+
+fn version(s: &str) -> AppResult<i64> {
+    s.trim()
+        .parse()
+        .map_err(|_| AppError::invalid("version_required", "version"))
+}
+
+/// One candidate with its explanation read back for the table.
+pub struct CandidateView {
+    pub c: CandidateRow,
+    pub explanation: Option<Explanation>,
+}
+
+impl CandidateView {
+    fn new(c: CandidateRow) -> CandidateView {
+        CandidateView {
+            explanation: serde_json::from_str(&c.explanation).ok(),
+            c,
+        }
+    }
+    pub fn percent(&self) -> String {
+        format!("{:.1}", self.c.probability * 100.0)
+    }
+    pub fn band(&self) -> &'static str {
+        match self.c.probability {
+            p if p >= 0.9 => "high",
+            p if p >= 0.5 => "medium",
+            _ => "low",
+        }
+    }
+}
+
+/// `+3.2` / `−1.0` / `0` for a weight cell.
+pub fn weight(w: &f64) -> String {
+    if w.abs() < 0.005 {
+        "0".into()
+    } else {
+        format!("{w:+.2}")
+    }
+}
+
+/// Match / mismatch / blank, as Primero shows it, from the level and its weight.
+pub fn verdict(level: &str, w: &f64) -> &'static str {
+    if level == "null" || level.ends_with("missing") {
+        "blank"
+    } else if *w > 0.0 {
+        "match"
+    } else {
+        "mismatch"
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The search case of one person
+
+#[derive(Template)]
+#[template(path = "tracing/case.html")]
+struct CasePage {
+    l: Layout,
+    c: CaseView,
+    station: String,
+    actions: Vec<SearchActionRow>,
+    candidates: Vec<CandidateView>,
+    tips: Vec<TipRow>,
+    channels: Vec<&'static str>,
+    outcomes: Vec<&'static str>,
+    /// Outcomes a result can record (not "pending").
+    results: Vec<&'static str>,
+    evidences: Vec<&'static str>,
+    can_update: bool,
+    err: FormError,
+    today: String,
+    days: i64,
+}
+
+async fn load_case(st: &AppState, ctx: &Ctx, id: &str, action: Action) -> AppResult<CaseView> {
+    let c = st.db.case(parse_id(id)?).await?;
+    ctx.require(
+        action,
+        Resource::Tracing,
+        &c.region_code,
+        Some(c.station_id),
+    )?;
+    Ok(c)
+}
+
+async fn case_page(
+    st: &AppState,
+    ctx: &Ctx,
+    c: CaseView,
+    err: FormError,
+    flash_msg: Option<String>,
+) -> AppResult<Response> {
+    let mut l = layout(
+        ctx,
+        st,
+        "tracing.case",
+        &[
+            ("tracing.title", "/tracing"),
+            ("cases.detail", &format!("/cases/{}", c.id)),
+            ("tracing.case", ""),
+        ],
+    )
+    .await;
+    l.flash = flash_msg;
+    let status = err.status();
+    let station = st
+        .db
+        .org(c.station_id)
+        .await
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let mut r = render(&CasePage {
+        station,
+        actions: st.db.search_actions(c.id).await?,
+        candidates: st
+            .db
+            .candidates_for_case(c.id)
+            .await?
+            .into_iter()
+            .map(CandidateView::new)
+            .collect(),
+        tips: st.db.tips(c.id).await?,
+        channels: SearchChannel::ALL.iter().map(|c| c.as_str()).collect(),
+        outcomes: ChannelOutcome::ALL.iter().map(|c| c.as_str()).collect(),
+        results: ChannelOutcome::ALL
+            .iter()
+            .filter(|o| **o != ChannelOutcome::Pending)
+            .map(|c| c.as_str())
+            .collect(),
+        evidences: Evidence::ALL.iter().map(|c| c.as_str()).collect(),
+        can_update: ctx
+            .require(
+                Action::Update,
+                Resource::Tracing,
+                &c.region_code,
+                Some(c.station_id),
+            )
+            .is_ok(),
+        err,
+        today: today().to_string(),
+        days: c.days_in_station(chrono::Utc::now().timestamp_millis()),
+        c,
+        l,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn case_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let c = load_case(&st, &ctx, &id, Action::View).await?;
+    let msg = flash(&ctx.tr, &q);
+    case_page(&st, &ctx, c, FormError::default(), msg).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ActionForm {
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    requested_on: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    result_on: String,
+    #[serde(default)]
+    result_note: String,
+}
+
+impl ActionForm {
+    fn input(&self, case_id: i64) -> AppResult<SearchActionInput> {
+        Ok(SearchActionInput {
+            case_id,
+            channel: SearchChannel::parse(&self.channel)
+                .ok_or_else(|| AppError::invalid("channel_required", "channel"))?,
+            requested_on: parse_date(&self.requested_on, "requested_on")?
+                .ok_or_else(|| AppError::invalid("date_invalid", "requested_on"))?,
+            reference: self.reference.clone(),
+            detail: self.detail.clone(),
+            outcome: ChannelOutcome::parse(&self.outcome).unwrap_or(ChannelOutcome::Pending),
+            result_on: parse_date(&self.result_on, "result_on")?,
+            result_note: self.result_note.clone(),
+        })
+    }
+}
+
+pub async fn action_add(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> AppResult<Response> {
+    let c = load_case(&st, &ctx, &id, Action::Update).await?;
+    let result = async {
+        let input = f.input(c.id)?;
+        Ok::<_, AppError>(st.db.search_action_add(&ctx.actor, &input).await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{}/search?ok=saved", c.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            case_page(&st, &ctx, c, FormError::from(&ctx.tr, &e), None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ResultForm {
+    #[serde(default, deserialize_with = "text_or_number")]
+    version: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    result_on: String,
+    #[serde(default)]
+    result_note: String,
+}
+
+pub async fn action_result(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<ResultForm>,
+) -> AppResult<Response> {
+    let a = st.db.search_action(parse_id(&id)?).await?;
+    let c = st.db.case(a.case_id).await?;
+    ctx.require(
+        Action::Update,
+        Resource::Tracing,
+        &c.region_code,
+        Some(c.station_id),
+    )?;
+    let result = async {
+        let outcome = ChannelOutcome::parse(&f.outcome)
+            .filter(|o| *o != ChannelOutcome::Pending)
+            .ok_or_else(|| AppError::invalid("outcome_required", "outcome"))?;
+        let on = parse_date(&f.result_on, "result_on")?.unwrap_or_else(today);
+        Ok::<_, AppError>(
+            st.db
+                .search_action_result(
+                    &ctx.actor,
+                    a.id,
+                    version(&f.version)?,
+                    outcome,
+                    on,
+                    &f.result_note,
+                )
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{}/search?ok=saved", c.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            case_page(&st, &ctx, c, FormError::from(&ctx.tr, &e), None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct DecisionForm {
+    #[serde(default, deserialize_with = "text_or_number")]
+    version: String,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    note: String,
+    /// Where to go back to: the case or the report.
+    #[serde(default)]
+    back: String,
+}
+
+async fn decide_candidate(
+    st: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    f: &DecisionForm,
+    confirm: bool,
+) -> AppResult<Response> {
+    let cand = st.db.candidate(parse_id(id)?).await?;
+    let c = st.db.case(cand.case_id).await?;
+    ctx.require(
+        Action::Update,
+        Resource::Tracing,
+        &c.region_code,
+        Some(c.station_id),
+    )?;
+    let result = async {
+        let v = version(&f.version)?;
+        if confirm {
+            let evidence = Evidence::parse(&f.evidence)
+                .ok_or_else(|| AppError::invalid("evidence_required", "evidence"))?;
+            st.db
+                .candidate_confirm(&ctx.actor, cand.id, v, evidence, &f.note)
+                .await?;
+        } else {
+            st.db
+                .candidate_reject(&ctx.actor, cand.id, v, &f.note)
+                .await?;
+        }
+        Ok::<_, AppError>(())
+    }
+    .await;
+    let back = if f.back == "report" {
+        format!("/missing-reports/{}", cand.report_id)
+    } else {
+        format!("/cases/{}/search", c.id)
+    };
+    match result {
+        // A confirmed identity goes straight to the case, where the way home starts.
+        Ok(()) if confirm => {
+            Ok(Redirect::to(&format!("/cases/{}?ok=identity_confirmed", c.id)).into_response())
+        }
+        Ok(()) => Ok(Redirect::to(&format!("{back}?ok=saved")).into_response()),
+        Err(e) if is_form_error(&e) && f.back == "report" => {
+            let r = st.db.report(cand.report_id).await?;
+            report_page(st, ctx, r, None, FormError::from(&ctx.tr, &e), None).await
+        }
+        Err(e) if is_form_error(&e) => {
+            case_page(st, ctx, c, FormError::from(&ctx.tr, &e), None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn confirm(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> AppResult<Response> {
+    decide_candidate(&st, &ctx, &id, &f, true).await
+}
+
+pub async fn reject(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> AppResult<Response> {
+    decide_candidate(&st, &ctx, &id, &f, false).await
+}
+
+// ---------------------------------------------------------------------------------------
+// The work board: candidates waiting for a decision
+
+#[derive(Template)]
+#[template(path = "tracing/board.html")]
+struct BoardPage {
+    l: Layout,
+    candidates: Vec<CandidateView>,
+    pager: Pager,
+    /// Decisions are taken on the case page, with the whole search in view.
+    can_update: bool,
+    evidences: Vec<&'static str>,
+}
+
+pub async fn board(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Tracing);
+    let page = st.db.candidates_open(&scopes, q.page()).await?;
+    let mut l = layout(&ctx, &st, "tracing.title", &[("tracing.title", "")]).await;
+    l.flash = flash(&ctx.tr, &q);
+    Ok(render(&BoardPage {
+        pager: Pager::new(&page, "/tracing", &q.keep(&[])),
+        candidates: page.items.into_iter().map(CandidateView::new).collect(),
+        can_update: false,
+        evidences: Vec::new(),
+        l,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Families' reports
+
+/// The report form, shared by staff and the public page.
+#[derive(Deserialize, Default, Clone, Debug)]
+pub struct ReportForm {
+    #[serde(default)]
+    pub region_code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub sex: String,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub age_when_missing: String,
+    #[serde(default)]
+    pub missing_on: String,
+    #[serde(default)]
+    pub missing_place: String,
+    #[serde(default)]
+    pub origin_region: String,
+    #[serde(default)]
+    pub dialect: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub height_cm: String,
+    #[serde(default)]
+    pub features: String,
+    #[serde(default)]
+    pub reporter_name: String,
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default)]
+    pub consent: String,
+    /// A field people never see; a robot filling every field gives itself away.
+    #[serde(default)]
+    pub website: String,
+}
+
+impl ReportForm {
+    pub fn input(&self) -> AppResult<ReportInput> {
+        let region = |s: &str, field: &'static str| -> AppResult<Option<RegionCode>> {
+            match opt(s) {
+                None => Ok(None),
+                Some(v) => RegionCode::parse(&v)
+                    .map(Some)
+                    .map_err(|_| AppError::invalid("region_code_invalid", field)),
+            }
+        };
+        Ok(ReportInput {
+            region: region(&self.region_code, "region_code")?,
+            name: self.name.clone(),
+            sex: Sex::parse(&self.sex),
+            birth_date: parse_date(&self.birth_date, "birth_date")?,
+            age_when_missing: parse_num(&self.age_when_missing, "age_invalid", "age_when_missing")?,
+            missing_on: parse_date(&self.missing_on, "missing_on")?,
+            missing_place: self.missing_place.clone(),
+            origin_region: region(&self.origin_region, "origin_region")?,
+            dialect: self.dialect.clone(),
+            height_cm: parse_num(&self.height_cm, "height_invalid", "height_cm")?,
+            features: self.features.clone(),
+            reporter_name: self.reporter_name.clone(),
+            relation: self.relation.clone(),
+            contact: opt(&self.contact),
+            consent: !self.consent.is_empty(),
+        })
+    }
+}
+
+/// Province, city and county choices for a report form.
+pub async fn region_choices(st: &AppState) -> AppResult<Vec<(String, String)>> {
+    Ok(st
+        .db
+        .regions_to_county()
+        .await?
+        .into_iter()
+        .map(|r| {
+            let indent = match r.level.as_str() {
+                "city" => "　",
+                "county" => "　　",
+                _ => "",
+            };
+            (r.code, format!("{indent}{}", r.name))
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "tracing/reports.html")]
+struct ReportsPage {
+    l: Layout,
+    reports: Vec<ReportRow>,
+    pager: Pager,
+    q: String,
+    status: String,
+    statuses: Vec<&'static str>,
+    can_create: bool,
+}
+
+pub async fn reports(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Tracing);
+    let status = q.get("status").and_then(ReportStatus::parse);
+    let page = st
+        .db
+        .reports_list(
+            &scopes,
+            &ReportFilter {
+                q: q.q.clone(),
+                status,
+            },
+            q.page(),
+        )
+        .await?;
+    let mut l = layout(
+        &ctx,
+        &st,
+        "tracing.reports",
+        &[("tracing.title", "/tracing"), ("tracing.reports", "")],
+    )
+    .await;
+    l.flash = flash(&ctx.tr, &q);
+    Ok(render(&ReportsPage {
+        pager: Pager::new(&page, "/missing-reports", &q.keep(&["status"])),
+        reports: page.items,
+        q: q.q.clone(),
+        status: status.map(|s| s.as_str()).unwrap_or("").to_string(),
+        statuses: ReportStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        can_create: ctx.can(Action::Create, Resource::Tracing),
+        l,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "tracing/report_new.html")]
+struct ReportNewPage {
+    l: Layout,
+    f: ReportForm,
+    err: FormError,
+    regions: Vec<(String, String)>,
+    public: bool,
+    action: &'static str,
+}
+
+async fn report_new_page(
+    st: &AppState,
+    ctx: &Ctx,
+    f: ReportForm,
+    err: FormError,
+) -> AppResult<Response> {
+    let status = err.status();
+    let mut r = render(&ReportNewPage {
+        l: layout(
+            ctx,
+            st,
+            "tracing.report_new",
+            &[
+                ("tracing.reports", "/missing-reports"),
+                ("tracing.report_new", ""),
+            ],
+        )
+        .await,
+        f,
+        err,
+        regions: region_choices(st).await?,
+        public: false,
+        action: "/missing-reports",
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn report_new(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
+    let region = ctx
+        .user
+        .as_ref()
+        .map(|u| u.region_code.clone())
+        .unwrap_or_default();
+    report_new_page(
+        &st,
+        &ctx,
+        ReportForm {
+            region_code: region,
+            ..Default::default()
+        },
+        FormError::default(),
+    )
+    .await
+}
+
+/// Files a report and runs it against every unidentified person at once.
+pub async fn file_report(
+    st: &AppState,
+    ctx: &Ctx,
+    source: ReportSource,
+    input: &ReportInput,
+) -> AppResult<ReportRow> {
+    let r = st.db.report_create(&ctx.actor, source, input).await?;
+    if let Err(e) = st.matcher.on_report(&st.db, &r).await {
+        // The report is saved; matching catches up at the next start.
+        tracing::warn!(error = %e, report = r.id, "matching a new report failed");
+    }
+    Ok(r)
+}
+
+pub async fn report_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<ReportForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let input = f.input()?;
+        let region = input
+            .region
+            .clone()
+            .ok_or_else(|| AppError::invalid("region_required", "region_code"))?;
+        ctx.require(Action::Create, Resource::Tracing, region.as_str(), None)?;
+        file_report(&st, &ctx, ReportSource::Staff, &input).await
+    }
+    .await;
+    match result {
+        Ok(r) => Ok(Redirect::to(&format!("/missing-reports/{}?ok=created", r.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            report_new_page(&st, &ctx, f.clone(), FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tracing/report.html")]
+struct ReportPage {
+    l: Layout,
+    r: ReportRow,
+    contact: Option<String>,
+    candidates: Vec<CandidateView>,
+    evidences: Vec<&'static str>,
+    can_update: bool,
+    can_reveal: bool,
+    err: FormError,
+}
+
+async fn load_report(st: &AppState, ctx: &Ctx, id: &str, action: Action) -> AppResult<ReportRow> {
+    let r = st.db.report(parse_id(id)?).await?;
+    ctx.require(action, Resource::Tracing, &r.region_code, None)?;
+    Ok(r)
+}
+
+async fn report_page(
+    st: &AppState,
+    ctx: &Ctx,
+    r: ReportRow,
+    contact: Option<String>,
+    err: FormError,
+    flash_msg: Option<String>,
+) -> AppResult<Response> {
+    let mut l = layout(
+        ctx,
+        st,
+        "tracing.report",
+        &[
+            ("tracing.reports", "/missing-reports"),
+            ("tracing.report", ""),
+        ],
+    )
+    .await;
+    l.flash = flash_msg;
+    let status = err.status();
+    let allowed = |a| {
+        ctx.require(a, Resource::Tracing, &r.region_code, None)
+            .is_ok()
+    };
+    let mut resp = render(&ReportPage {
+        candidates: st
+            .db
+            .candidates_for_report(r.id)
+            .await?
+            .into_iter()
+            .map(CandidateView::new)
+            .collect(),
+        evidences: Evidence::ALL.iter().map(|c| c.as_str()).collect(),
+        can_update: allowed(Action::Update),
+        can_reveal: allowed(Action::Reveal),
+        contact,
+        err,
+        r,
+        l,
+    });
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+pub async fn report_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let r = load_report(&st, &ctx, &id, Action::View).await?;
+    let msg = flash(&ctx.tr, &q);
+    report_page(&st, &ctx, r, None, FormError::default(), msg).await
+}
+
+pub async fn report_reveal(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let r = load_report(&st, &ctx, &id, Action::Reveal).await?;
+    let contact = st.db.report_reveal(&ctx.actor, r.id).await?;
+    report_page(
+        &st,
+        &ctx,
+        r,
+        Some(contact.unwrap_or_default()),
+        FormError::default(),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct CloseForm {
+    #[serde(default, deserialize_with = "text_or_number")]
+    version: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn report_close(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<CloseForm>,
+) -> AppResult<Response> {
+    let r = load_report(&st, &ctx, &id, Action::Update).await?;
+    let result = async {
+        Ok::<_, AppError>(
+            st.db
+                .report_close(&ctx.actor, r.id, version(&f.version)?, &f.reason)
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/missing-reports/{}?ok=saved", r.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            report_page(&st, &ctx, r, None, FormError::from(&ctx.tr, &e), None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Figures
+
+#[derive(Template)]
+#[template(path = "tracing/stats.html")]
+struct StatsPage {
+    l: Layout,
+    s: TracingStats,
+    from: String,
+    to: String,
+    rate: String,
+    mean_days: String,
+}
+
+/// The period of a stats page: `from`/`to` dates, by default this year so far.
+pub fn period(q: &ListQuery) -> (NaiveDate, NaiveDate) {
+    let t = today();
+    let from = q
+        .get("from")
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(t.year(), 1, 1).expect("1 January"));
+    let to = q
+        .get("to")
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .unwrap_or(t);
+    (from, to.max(from))
+}
+
+pub async fn stats(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Tracing);
+    let (from, to) = period(&q);
+    let s = st
+        .db
+        .tracing_stats(
+            &scopes,
+            jiuzhu_domain::time::local_midnight_ms(from),
+            jiuzhu_domain::time::local_midnight_ms(to + chrono::Duration::days(1)),
+        )
+        .await?;
+    let l = layout(
+        &ctx,
+        &st,
+        "tracing.stats",
+        &[("tracing.title", "/tracing"), ("tracing.stats", "")],
+    )
+    .await;
+    Ok(render(&StatsPage {
+        rate: s
+            .success_rate()
+            .map(|r| format!("{r:.1}%"))
+            .unwrap_or_else(|| "—".into()),
+        mean_days: s
+            .mean_days_to_reunite
+            .map(|d| format!("{d:.1}"))
+            .unwrap_or_else(|| "—".into()),
+        from: from.to_string(),
+        to: to.to_string(),
+        s,
+        l,
+    }))
+}
