@@ -1341,7 +1341,7 @@ pub struct TracingStats {
     pub open_searches: i64,
     /// Searches started in the period (unidentified intakes).
     pub started: i64,
-    /// Of those, identified since (by any route).
+    /// Of those, reunited since: identity confirmed, or collected or escorted home.
     pub identified: i64,
     /// Identified through a confirmed match in the period.
     pub reunited_by_match: i64,
@@ -1410,8 +1410,11 @@ impl Db {
             true,
         ))
         .await?;
+        // Reunited: confirmed through a match, or gone home to a family found some other
+        // way (collected by relatives, escorted home).
         s.identified = scalar(count(
-            "SELECT COUNT(*) FROM cases c WHERE c.unidentified = 0 AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.event = 'identity_confirmed')",
+            "SELECT COUNT(*) FROM cases c WHERE (EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.event = 'identity_confirmed') \
+             OR (c.unidentified = 1 AND c.exit_kind IN ('collected_by_relatives', 'escorted_home')))",
             "c.region_code",
             true,
         ))

@@ -101,10 +101,16 @@ pub fn report_record(r: &ReportRow) -> Record {
     let missing = date(r.missing_on.as_deref());
     let age = match (date(r.birth_date.as_deref()), r.age_when_missing) {
         (Some(b), _) => Some(AgeInfo::BirthDate(b)),
-        (None, Some(years)) => missing.map(|at| AgeInfo::Estimated {
-            years: years.clamp(0, 120) as u8,
-            at,
-        }),
+        // An age "when missing" without the date is taken as of the day of the report.
+        (None, Some(years)) => missing
+            .or_else(|| {
+                jiuzhu_domain::time::local_date(r.created_at)
+                    .and_then(|d| date(Some(&d.format("%Y-%m-%d").to_string())))
+            })
+            .map(|at| AgeInfo::Estimated {
+                years: years.clamp(0, 120) as u8,
+                at,
+            }),
         _ => None,
     };
     Record {

@@ -1169,3 +1169,292 @@ async fn a_station_works_a_case_through_the_api() {
         .unwrap();
     assert!(alerts.as_array().is_some());
 }
+
+async fn station_id(app: &App) -> i64 {
+    app.db
+        .orgs_list(
+            &[RegionCode::parse("331102").unwrap()],
+            &jiuzhu_storage::orgs::OrgFilter {
+                kind: Some(OrgKind::RescueStation),
+                ..Default::default()
+            },
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .id
+}
+
+/// An anonymous visitor with the CSRF cookie a public form needs.
+async fn visitor(app: &App, page: &str) -> (Client, String) {
+    let c = client();
+    let html = c
+        .get(format!("{}{page}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&html);
+    (c, csrf)
+}
+
+#[tokio::test]
+async fn a_family_report_with_a_misheard_name_meets_the_man_and_dna_confirms_him() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "station", PASSWORD).await;
+    let station = station_id(&app).await;
+    // The patrol brings in a man who gives only his name; he speaks 青田话.
+    let created = c
+        .post(format!("{}/api/v1/cases", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"station_id": station, "channel": "patrol", "name": "陈国华", "sex": "male", "age": 64,
+            "dialect": "青田话", "features": "左手背有疤", "height_cm": 168}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let case_id = created.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    // His daughter files a report on the public form; on the phone 国 became 果.
+    let (family, fcsrf) = visitor(&app, "/seek").await;
+    let done = family
+        .post(format!("{}/seek", app.base))
+        .form(&[
+            ("_csrf", fcsrf.as_str()),
+            ("region_code", "331102"),
+            ("name", "陈果华"),
+            ("sex", "male"),
+            ("age_when_missing", "63"),
+            ("missing_on", "2026-01-10"),
+            ("origin_region", "331121"),
+            ("dialect", "青田话"),
+            ("height_cm", "170"),
+            ("features", "左手背有疤"),
+            ("reporter_name", "陈丽"),
+            ("relation", "女儿"),
+            ("contact", "13800001111"),
+            ("consent", "1"),
+            ("website", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let html = done.text().await.unwrap();
+    let ref_no = regex::Regex::new(r"XQ\d{6}[0-9A-Z]{6}")
+        .unwrap()
+        .find(&html)
+        .expect("a reference number")
+        .as_str()
+        .to_string();
+
+    // The station sees the candidate at once, with the name read as the same sound.
+    let page = c
+        .get(format!("{}/cases/{case_id}/search", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("陈果华"), "candidate shown");
+    assert!(page.contains("同音或形近字"), "explained: {page}");
+    let cand = app.db.candidates_for_case(case_id).await.unwrap();
+    assert_eq!(cand.len(), 1);
+    assert!(cand[0].probability > 0.9, "{}", cand[0].probability);
+
+    // Confirming on DNA before the DNA match is recorded is refused, in words.
+    let confirm = |evidence: &'static str, version: i64| {
+        c.post(format!("{}/candidates/{}/confirm", app.base, cand[0].id))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("version", &version.to_string()),
+                ("evidence", evidence),
+                ("note", "比中通知 DNA-2026-07"),
+            ])
+            .send()
+    };
+    let early = confirm("dna_match", cand[0].version).await.unwrap();
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.text().await.unwrap().contains("请先在寻亲渠道中记录"));
+    let today = jiuzhu_domain::time::local_date(chrono::Utc::now().timestamp_millis())
+        .unwrap()
+        .to_string();
+    let dna = c
+        .post(format!("{}/cases/{case_id}/search", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("channel", "dna"),
+            ("requested_on", today.as_str()),
+            ("reference", "DNA-2026-07"),
+            ("outcome", "match"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dna.status(), StatusCode::SEE_OTHER);
+    let ok = confirm("dna_match", cand[0].version).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        ok.headers()["location"],
+        format!("/cases/{case_id}?ok=identity_confirmed").as_str()
+    );
+    assert!(!app.db.case(case_id).await.unwrap().unidentified);
+
+    // The daughter checks her reference number and reads that he is found.
+    let status = family
+        .get(format!("{}/seek/status?ref={ref_no}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(status.contains("已找到"), "{status}");
+}
+
+#[tokio::test]
+async fn public_notices_show_only_notice_fields_and_a_flooded_form_stays_up() {
+    let app = spawn_app().await;
+    // A notice is up for an unidentified woman; the station knows her health and relatives.
+    let station = station_id(&app).await;
+    let a = jiuzhu_storage::Actor::system("test");
+    let c = app
+        .db
+        .intake(
+            &a,
+            &RegionCode::parse("331102").unwrap(),
+            &jiuzhu_storage::station::IntakeInput {
+                station_id: station,
+                channel: jiuzhu_domain::case::Channel::Patrol,
+                cause: "桥洞下发现".into(),
+                registered_at: chrono::Utc::now(),
+                person: jiuzhu_storage::station::PersonInput {
+                    name: "阿珍".into(),
+                    sex: Some(jiuzhu_domain::Sex::Female),
+                    estimated_age: Some(50),
+                    features: "右耳有胎记".into(),
+                    health: "乙肝病毒携带".into(),
+                    relatives: "丈夫 张某 13900002222".into(),
+                    ..Default::default()
+                },
+            },
+        )
+        .await
+        .unwrap();
+    app.db
+        .search_action_add(
+            &a,
+            &jiuzhu_storage::tracing::SearchActionInput {
+                case_id: c.id,
+                channel: jiuzhu_domain::tracing::SearchChannel::Notice,
+                requested_on: jiuzhu_domain::time::local_date(
+                    chrono::Utc::now().timestamp_millis(),
+                )
+                .unwrap(),
+                reference: String::new(),
+                detail: String::new(),
+                outcome: jiuzhu_domain::tracing::ChannelOutcome::Pending,
+                result_on: None,
+                result_note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let (v, csrf) = visitor(&app, &format!("/notices/{}", c.id)).await;
+    let page = v
+        .get(format!("{}/notices/{}", app.base, c.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("右耳有胎记"));
+    for secret in ["乙肝", "13900002222", "张某", &c.case_no, "桥洞下发现"] {
+        assert!(!page.contains(secret), "the notice shows {secret}");
+    }
+    let list = v
+        .get(format!("{}/notices?sex=female", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("阿珍"));
+    assert!(!list.contains("乙肝"));
+
+    // A robot that fills the hidden field is turned away.
+    let (bot, bcsrf) = visitor(&app, "/seek").await;
+    let r = bot
+        .post(format!("{}/seek", app.base))
+        .form(&[
+            ("_csrf", bcsrf.as_str()),
+            ("region_code", "331102"),
+            ("name", "机器人"),
+            ("website", "http://spam"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A flood of reports from one address: a few are taken, the rest refused cheaply,
+    // and the site still answers.
+    let before = app
+        .db
+        .reports_list(
+            &[RegionCode::nation()],
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .total;
+    let mut accepted = 0;
+    let mut refused = 0;
+    for i in 0..200 {
+        let r = v
+            .post(format!("{}/seek", app.base))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("region_code", "331102"),
+                ("name", &format!("刷{i}")),
+                ("contact", "13800001111"),
+                ("consent", "1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        match r.status() {
+            StatusCode::OK => accepted += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    // The robot's attempt counted against the address too.
+    assert_eq!(
+        accepted,
+        WebConfig::default().public_form_limit as usize - 1
+    );
+    assert_eq!(refused, 200 - accepted);
+    let after = app
+        .db
+        .reports_list(
+            &[RegionCode::nation()],
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(after - before, accepted as i64);
+    let ready = v.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}

@@ -518,6 +518,8 @@ struct ShowPage {
     minor_care: Vec<&'static str>,
     can_update: bool,
     can_reveal: bool,
+    /// May open the person's family search (寻亲).
+    can_trace: bool,
     revealed: Option<(String, String, String)>,
     now_local: String,
     err: FormError,
@@ -614,6 +616,14 @@ async fn show_page(
         exits,
         can_update: allowed(Action::Update),
         can_reveal: allowed(Action::Reveal),
+        can_trace: ctx
+            .require(
+                Action::View,
+                Resource::Tracing,
+                &c.region_code,
+                Some(c.station_id),
+            )
+            .is_ok(),
         revealed,
         now_local: now
             .with_timezone(&jiuzhu_domain::time::shanghai())
