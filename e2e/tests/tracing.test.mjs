@@ -61,6 +61,20 @@ test("a family's misheard report finds the man at the station and DNA confirms h
   assert.match(explanation, /口音/);
   await shot(staff, "tracing_candidate_explained");
 
+  // The notice goes up with his photo (a desk camera shot; any location data is removed).
+  await staff.selectOption("#channel", "notice");
+  await staff.fill("#reference", "XQGG-2026-118");
+  await step(staff, "add-action");
+  const picture = await staff.screenshot({ clip: { x: 0, y: 0, width: 320, height: 400 } });
+  await staff.setInputFiles("[data-testid=photo-form] input[type=file]", { name: "photo.png", mimeType: "image/png", buffer: picture });
+  await Promise.all([staff.waitForNavigation(), staff.click("[data-testid=upload-photo]")]);
+  assert.equal(await staff.locator("[data-testid=photo] img").count(), 1);
+  const caseId = caseUrl.split("/").pop();
+  await family.goto(`${BASE}/notices/${caseId}`);
+  assert.match(await family.textContent("[data-testid=notice]"), /左手背有疤痕/);
+  const size = await family.locator("[data-testid=notice-photo]").evaluate((img) => img.naturalWidth);
+  assert.ok(size > 0, "the photo shows on the public notice");
+
   // Confirming on DNA before the result is recorded is refused.
   await card.locator("select[name=evidence]").selectOption("dna_match");
   await card.locator("[data-testid=confirm-form] input[name=note]").fill("比中通知 DNA-2026-118");

@@ -570,6 +570,7 @@ async fn search(
             result_on: (outcome != ChannelOutcome::Pending)
                 .then(|| (on + Duration::days(20)).min(today)),
             result_note: String::new(),
+            shared_with: None,
         },
     )
     .await?;

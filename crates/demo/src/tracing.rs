@@ -200,6 +200,7 @@ pub async fn seed_reunions(db: &Db, n: usize) -> Result<usize, StoreError> {
                 outcome: ChannelOutcome::Match,
                 result_on: Some(registered + Duration::days(19)),
                 result_note: "与寻亲家属比中".into(),
+                shared_with: None,
             },
         )
         .await?;

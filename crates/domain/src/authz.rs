@@ -214,6 +214,13 @@ pub enum Target<'a> {
         region: &'a RegionCode,
         organisation_id: Option<i64>,
     },
+    /// 协查共享: a record its owner shared with other jurisdictions. They may read it (and
+    /// only read it); everything else is decided as for [`Target::Record`].
+    Shared {
+        region: &'a RegionCode,
+        organisation_id: Option<i64>,
+        shared_with: &'a [RegionCode],
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +232,14 @@ pub enum Decision {
     Deny,
 }
 
+fn owns(g: &Grant, region: &RegionCode, organisation_id: Option<i64>) -> bool {
+    g.scope.contains(region)
+        && match (g.organisation_id, organisation_id) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => true,
+        }
+}
+
 /// The one check. Every handler reaches a record only through it.
 pub fn decide(p: &Principal, action: Action, resource: Resource, target: Target<'_>) -> Decision {
     let allowed = p.grants.iter().any(|g| {
@@ -234,12 +249,17 @@ pub fn decide(p: &Principal, action: Action, resource: Resource, target: Target<
                 Target::Record {
                     region,
                     organisation_id,
+                } => owns(g, region, organisation_id),
+                Target::Shared {
+                    region,
+                    organisation_id,
+                    shared_with,
                 } => {
-                    g.scope.contains(region)
-                        && match (g.organisation_id, organisation_id) {
-                            (Some(mine), Some(theirs)) => mine == theirs,
-                            _ => true,
-                        }
+                    owns(g, region, organisation_id)
+                        || (action == Action::View
+                            && shared_with
+                                .iter()
+                                .any(|s| g.scope.contains(s) || s.contains(&g.scope)))
                 }
             }
     });
@@ -398,5 +418,44 @@ mod tests {
         for r in Resource::ALL {
             assert_eq!(Resource::parse(r.as_str()), Some(*r));
         }
+    }
+
+    #[test]
+    fn a_shared_search_is_read_by_the_other_county_and_changed_only_by_its_own() {
+        let lishui_station = user(Role::StationStaff, "331102");
+        let qingtian_station = user(Role::StationStaff, "331121");
+        let qingtian_town = user(Role::StationStaff, "331121001000");
+        let jinyun = user(Role::StationStaff, "331122");
+        let region = rec("331102");
+        let with = [rec("331121")];
+        let t = Target::Shared {
+            region: &region,
+            organisation_id: None,
+            shared_with: &with,
+        };
+        for p in [&lishui_station, &qingtian_station, &qingtian_town] {
+            assert_eq!(
+                decide(p, Action::View, Resource::Tracing, t),
+                Decision::Allow
+            );
+        }
+        assert_eq!(
+            decide(&jinyun, Action::View, Resource::Tracing, t),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(&lishui_station, Action::Update, Resource::Tracing, t),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&qingtian_station, Action::Update, Resource::Tracing, t),
+            Decision::Deny
+        );
+        // Sharing never widens what a role may do at all.
+        let clerk = user(Role::TownshipClerk, "331121");
+        assert_eq!(
+            decide(&clerk, Action::View, Resource::Tracing, t),
+            Decision::Deny
+        );
     }
 }

@@ -62,6 +62,8 @@ pub struct SearchActionInput {
     pub outcome: ChannelOutcome,
     pub result_on: Option<NaiveDate>,
     pub result_note: String,
+    /// For [`SearchChannel::Shared`]: the jurisdiction the search is shared with.
+    pub shared_with: Option<RegionCode>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,8 +143,34 @@ impl Db {
             _ => Some(a.result_on.unwrap_or(a.requested_on)),
         };
         check_action_dates(a.requested_on, result_on, registered)?;
+        let shared_with = match (a.channel, &a.shared_with) {
+            (SearchChannel::Shared, None) => {
+                return Err(StoreError::Invalid("shared_with_required"))
+            }
+            (SearchChannel::Shared, Some(r)) => Some(r.clone()),
+            _ => None,
+        };
         let now = now_ms();
         let mut tx = self.begin().await?;
+        if let Some(with) = &shared_with {
+            sqlx::query(
+                "INSERT INTO case_shares (case_id, region_code, shared_with, actor_name, created_at) VALUES ($1,$2,$3,$4,$5) \
+                 ON CONFLICT (case_id, shared_with) DO NOTHING",
+            )
+            .bind(a.case_id)
+            .bind(c.region_code.clone())
+            .bind(with.to_string())
+            .bind(actor.name.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|err| match &err {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    StoreError::Invalid("region_unknown")
+                }
+                _ => StoreError::Database(err),
+            })?;
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO search_actions (case_id, region_code, channel, requested_on, reference, detail, outcome, result_on, \
              result_note, actor_name, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id",
@@ -151,7 +179,10 @@ impl Db {
         .bind(c.region_code.clone())
         .bind(a.channel.as_str())
         .bind(date_text(a.requested_on))
-        .bind(a.reference.trim().to_string())
+        .bind(match &shared_with {
+            Some(w) => format!("{} {}", w, a.reference.trim()).trim().to_string(),
+            None => a.reference.trim().to_string(),
+        })
         .bind(a.detail.trim().to_string())
         .bind(a.outcome.as_str())
         .bind(result_on.map(date_text))
@@ -274,6 +305,95 @@ impl Db {
         self.search_action(id).await
     }
 
+    /// The jurisdictions a case's search is shared with.
+    pub async fn case_shares(&self, case_id: i64) -> Result<Vec<RegionCode>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT shared_with FROM case_shares WHERE case_id = $1 ORDER BY shared_with",
+        )
+        .bind(case_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter().map(crate::stored_region).collect()
+    }
+
+    /// Searches other jurisdictions shared into the caller's: still unidentified ones.
+    pub async fn cases_shared_with(&self, scopes: &[RegionCode]) -> Result<Vec<SharedCase>> {
+        let mut q = Sql::new(
+            "SELECT s.case_id, c.case_no, p.name, o.name AS station, s.created_at FROM case_shares s \
+             JOIN cases c ON c.id = s.case_id JOIN persons p ON p.id = c.person_id JOIN organisations o ON o.id = c.station_id \
+             WHERE c.unidentified = 1",
+        );
+        q.scope("s.shared_with", scopes);
+        q.push(" ORDER BY s.created_at DESC LIMIT 100");
+        let rows = sqlx::query_with(q.text(), q.args())
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SharedCase {
+                    case_id: r.try_get("case_id")?,
+                    case_no: r.try_get("case_no")?,
+                    name: r.try_get("name")?,
+                    station: r.try_get("station")?,
+                    shared_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Keeps the notice photo of a case (already re-encoded, without metadata).
+    pub async fn photo_set(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        full_jpeg: Vec<u8>,
+        thumb_jpeg: Vec<u8>,
+    ) -> Result<()> {
+        let c = self.case(case_id).await?;
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM case_photos WHERE case_id = $1")
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO case_photos (case_id, region_code, full_jpeg, thumb_jpeg, actor_name, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+        )
+        .bind(case_id)
+        .bind(c.region_code.clone())
+        .bind(full_jpeg)
+        .bind(thumb_jpeg)
+        .bind(actor.name.clone())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let region = crate::stored_region(c.region_code.clone())?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "case.photo",
+                record_kind: "case",
+                record_id: case_id.to_string(),
+                region: &region,
+                changes: vec![Change::new("photo", None::<String>, Some("set"))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A case's photo (or its thumbnail), if one was taken.
+    pub async fn photo(&self, case_id: i64, thumb: bool) -> Result<Option<Vec<u8>>> {
+        let col = if thumb { "thumb_jpeg" } else { "full_jpeg" };
+        Ok(
+            sqlx::query_scalar(&format!("SELECT {col} FROM case_photos WHERE case_id = $1"))
+                .bind(case_id)
+                .fetch_optional(self.reader())
+                .await?,
+        )
+    }
+
     pub async fn search_actions(&self, case_id: i64) -> Result<Vec<SearchActionRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {ACTION_COLS} FROM search_actions WHERE case_id = $1 ORDER BY requested_on, id"
@@ -286,6 +406,16 @@ impl Db {
             .map(action_row)
             .collect::<std::result::Result<_, _>>()?)
     }
+}
+
+/// A search another jurisdiction shared with the caller's.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedCase {
+    pub case_id: i64,
+    pub case_no: String,
+    pub name: String,
+    pub station: String,
+    pub shared_at: i64,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -865,7 +995,8 @@ impl Db {
         fetch_paged(
             self.reader(),
             "c.id, c.registered_at, p.name, p.sex, p.estimated_age, p.height_cm, p.build, p.dialect, p.features, p.clothing, \
-             p.mental_state, p.intellectual_state, p.photo_ref, o.name AS station, o.address AS station_address, rg.name AS found_in",
+             p.mental_state, p.intellectual_state, \
+             CASE WHEN EXISTS (SELECT 1 FROM case_photos ph WHERE ph.case_id = c.id) THEN 1 ELSE 0 END AS has_photo, o.name AS station, o.address AS station_address, rg.name AS found_in",
             q,
             &sort,
             &["c.registered_at"],
@@ -892,7 +1023,7 @@ impl Db {
                     found_in: r.try_get::<Option<String>, _>("found_in")?.unwrap_or_default(),
                     station: r.try_get("station")?,
                     station_address: r.try_get("station_address")?,
-                    has_photo: !r.try_get::<String, _>("photo_ref")?.is_empty(),
+                    has_photo: r.try_get::<i64, _>("has_photo")? != 0,
                 })
             },
         )

@@ -121,6 +121,7 @@ async fn story(url: &str) {
             outcome: ChannelOutcome::Pending,
             result_on: None,
             result_note: String::new(),
+            shared_with: None,
         },
     )
     .await
@@ -136,11 +137,54 @@ async fn story(url: &str) {
         outcome: ChannelOutcome::Pending,
         result_on: None,
         result_note: String::new(),
+        shared_with: None,
     };
     assert!(matches!(
         db.search_action_add(&a, &early).await,
         Err(StoreError::Invalid("date_before_intake"))
     ));
+
+    // The search is shared with 青田; sharing needs a jurisdiction that exists.
+    let share = |with: Option<&str>| SearchActionInput {
+        case_id: man.id,
+        channel: SearchChannel::Shared,
+        requested_on: today,
+        reference: String::new(),
+        detail: String::new(),
+        outcome: ChannelOutcome::Pending,
+        result_on: None,
+        result_note: String::new(),
+        shared_with: with.map(|w| RegionCode::parse(w).unwrap()),
+    };
+    assert!(matches!(
+        db.search_action_add(&a, &share(None)).await,
+        Err(StoreError::Invalid("shared_with_required"))
+    ));
+    assert!(matches!(
+        db.search_action_add(&a, &share(Some("331122"))).await,
+        Err(StoreError::Invalid("region_unknown"))
+    ));
+    db.search_action_add(&a, &share(Some("331121")))
+        .await
+        .unwrap();
+    db.search_action_add(&a, &share(Some("331121")))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.case_shares(man.id).await.unwrap(),
+        vec![RegionCode::parse("331121").unwrap()]
+    );
+    let shared_in = db
+        .cases_shared_with(&[RegionCode::parse("331121").unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(shared_in.len(), 1);
+    assert_eq!(shared_in[0].case_id, man.id);
+    assert!(db
+        .cases_shared_with(&[RegionCode::parse("331102").unwrap()])
+        .await
+        .unwrap()
+        .is_empty());
 
     // The public notice shows what a notice may show, and only for a published notice.
     let notices = db
@@ -235,6 +279,7 @@ async fn story(url: &str) {
                 outcome: ChannelOutcome::Pending,
                 result_on: None,
                 result_note: String::new(),
+                shared_with: None,
             },
         )
         .await

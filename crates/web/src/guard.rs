@@ -78,6 +78,32 @@ impl Ctx {
         }
     }
 
+    /// As [`Ctx::require`], for a record its owner shared with other jurisdictions: they
+    /// may read it (the rule is `authz::decide`'s, like every other).
+    pub fn require_shared(
+        &self,
+        action: Action,
+        resource: Resource,
+        region: &str,
+        org: Option<i64>,
+        shared_with: &[RegionCode],
+    ) -> AppResult<()> {
+        let region = RegionCode::try_from(region.to_string()).map_err(|_| AppError::forbidden())?;
+        if self.allows(
+            action,
+            resource,
+            Target::Shared {
+                region: &region,
+                organisation_id: org,
+                shared_with,
+            },
+        ) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
     /// The jurisdiction subtrees to filter a list by. Empty means nothing is visible.
     pub fn scopes(&self, action: Action, resource: Resource) -> Vec<RegionCode> {
         if self
@@ -104,6 +130,8 @@ pub struct GuardSpec {
     pub api: bool,
     /// Reachable while the password must still be changed (profile, sign-out).
     pub before_password_change: bool,
+    /// Largest request body (photo uploads need more than forms).
+    pub body_limit: usize,
 }
 
 pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
@@ -285,7 +313,7 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method && ctx.token.is_none() {
             let (parts, body) = std::mem::take(&mut req).into_parts();
-            let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+            let bytes = axum::body::to_bytes(body, spec.body_limit)
                 .await
                 .map_err(|_| AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large"))?;
             let sent = parts

@@ -18,6 +18,7 @@ pub mod limiter;
 pub mod matcher;
 mod pages;
 mod pdf;
+pub mod photo;
 pub mod routes;
 mod views;
 

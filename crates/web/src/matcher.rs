@@ -211,6 +211,23 @@ impl Matcher {
         Ok(fresh)
     }
 
+    /// Other open reports that may describe the same missing person (two relatives, or a
+    /// report filed twice): (report id, probability), best first.
+    pub async fn similar_reports(
+        &self,
+        db: &Db,
+        r: &ReportRow,
+    ) -> Result<Vec<(i64, f64)>, StoreError> {
+        let rec = report_record(r);
+        let s = self.sides(db).await?.read().await;
+        Ok(s.reports
+            .candidates(&rec, TOP)
+            .into_iter()
+            .filter(|c| c.probability >= 0.5 && !c.explanation.hard_non_match)
+            .map(|c| ((c.record_id - REPORT_ID_BASE) as i64, c.probability))
+            .collect())
+    }
+
     /// A newly registered (or changed) unidentified person: compared against every open
     /// report. Returns how many pairs are new for review.
     pub async fn on_case(&self, db: &Db, c: &CaseView) -> Result<usize, StoreError> {

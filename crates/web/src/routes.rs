@@ -49,6 +49,11 @@ impl Registry {
         T: 'static,
     {
         let api = path.starts_with("/api/");
+        let body_limit = if method == Method::POST && path.ends_with("/photo") {
+            crate::photo::MAX_BYTES
+        } else {
+            crate::guard::BODY_LIMIT
+        };
         let spec = GuardSpec {
             state: self.state.clone(),
             action,
@@ -58,10 +63,12 @@ impl Registry {
                 path,
                 "/profile" | "/profile/password" | "/logout" | "/lang/{code}"
             ) || resource == Resource::PublicPage,
+            body_limit,
         };
         let filter = MethodFilter::try_from(method.clone()).expect("standard method");
         let mr = on(filter, handler)
-            .route_layer(axum::middleware::from_fn_with_state(Arc::new(spec), guard));
+            .route_layer(axum::middleware::from_fn_with_state(Arc::new(spec), guard))
+            .layer(axum::extract::DefaultBodyLimit::max(body_limit));
         self.router = self.router.route(path, mr);
         self.specs.push(RouteSpec {
             method,
@@ -123,6 +130,8 @@ fn table(reg: Registry) -> Registry {
         .get("/notices", View, PublicPage, "寻亲公告: public family-search notices", pages::public::notices)
         .get("/notices/{id}", View, PublicPage, "One public notice", pages::public::notice)
         .post("/notices/{id}/tips", Create, PublicPage, "Send a tip about a notice (rate-limited)", pages::public::tip)
+        .get("/notices/{id}/photo.jpg", View, PublicPage, "A notice's photo (no camera or location data)", pages::public::photo)
+        .get("/notices/{id}/thumb.jpg", View, PublicPage, "A notice's thumbnail", pages::public::thumb)
         .get("/seek", View, PublicPage, "A family's missing-person report form", pages::public::seek_form)
         .post("/seek", Create, PublicPage, "File a missing-person report (rate-limited)", pages::public::seek)
         .get("/seek/status", View, PublicPage, "A report's status by reference number", pages::public::status)
@@ -162,6 +171,8 @@ fn table(reg: Registry) -> Registry {
         .get("/tracing/stats", View, Tracing, "Family-tracing figures", pages::tracing::stats)
         .get("/cases/{id}/search", View, Tracing, "The search case of a person: channels, candidates, tips", pages::tracing::case_show)
         .post("/cases/{id}/search", Update, Tracing, "Record a search action (notice, DNA, face…)", pages::tracing::action_add)
+        .post("/cases/{id}/photo", Update, Tracing, "Upload the notice photo (re-encoded, metadata removed)", pages::tracing::photo_upload)
+        .get("/cases/{id}/photo", View, Tracing, "The notice photo", pages::tracing::photo_show)
         .post("/search-actions/{id}/result", Update, Tracing, "Record the result of a search action", pages::tracing::action_result)
         .post("/candidates/{id}/confirm", Update, Tracing, "Confirm a candidate with evidence", pages::tracing::confirm)
         .post("/candidates/{id}/reject", Update, Tracing, "Reject a candidate with a reason", pages::tracing::reject)

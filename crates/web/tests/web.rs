@@ -226,6 +226,7 @@ async fn spawn_app() -> App {
                         outcome: jiuzhu_domain::tracing::ChannelOutcome::Pending,
                         result_on: None,
                         result_note: String::new(),
+                        shared_with: None,
                     },
                 )
                 .await
@@ -358,12 +359,12 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("POST", "/cases/{id}/services" | "/cases/{id}/bed") => vec!["station", "social"],
         ("POST", "/cases/{id}/events" | "/cases/{id}/deadlines/{kind}" | "/api/v1/cases/{id}/events") => vec!["station", "social"],
         // 寻亲: the public side, then staff.
-        (_, "/notices" | "/notices/{id}" | "/notices/{id}/tips" | "/seek" | "/seek/status") => public,
-        ("GET", "/tracing" | "/tracing/stats" | "/cases/{id}/search" | "/missing-reports" | "/missing-reports/{id}"
+        (_, "/notices" | "/notices/{id}" | "/notices/{id}/tips" | "/notices/{id}/photo.jpg" | "/notices/{id}/thumb.jpg" | "/seek" | "/seek/status") => public,
+        ("GET", "/tracing" | "/tracing/stats" | "/cases/{id}/search" | "/cases/{id}/photo" | "/missing-reports" | "/missing-reports/{id}"
             | "/api/v1/missing-reports" | "/api/v1/cases/{id}/candidates" | "/api/v1/tracing/stats") => vec!["leader", "qt.leader", "station", "hotline", "social"],
         (_, "/missing-reports/new" | "/missing-reports" | "/api/v1/missing-reports") => vec!["station", "hotline"],
         ("POST", "/missing-reports/{id}/reveal") => vec!["station"],
-        ("POST", "/cases/{id}/search" | "/search-actions/{id}/result" | "/candidates/{id}/confirm" | "/candidates/{id}/reject"
+        ("POST", "/cases/{id}/search" | "/cases/{id}/photo" | "/search-actions/{id}/result" | "/candidates/{id}/confirm" | "/candidates/{id}/reject"
             | "/missing-reports/{id}/close") => vec!["station", "social"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
         (m, p) => panic!("route {m} {p} has no expectation: add it to this table"),
@@ -1269,6 +1270,85 @@ async fn a_family_report_with_a_misheard_name_meets_the_man_and_dna_confirms_him
     assert_eq!(cand.len(), 1);
     assert!(cand[0].probability > 0.9, "{}", cand[0].probability);
 
+    // The search is shared with 青田, the county his accent points to: its leader may read
+    // it now, and still change nothing.
+    let (qt, _, _) = login(&app, "qt.leader", PASSWORD).await;
+    let search_url = format!("{}/cases/{case_id}/search", app.base);
+    assert_eq!(
+        qt.get(&search_url).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let today = jiuzhu_domain::time::local_date(chrono::Utc::now().timestamp_millis())
+        .unwrap()
+        .to_string();
+    let share = |with: &'static str| {
+        c.post(&search_url)
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("channel", "shared"),
+                ("requested_on", today.as_str()),
+                ("shared_with", with),
+            ])
+            .send()
+    };
+    let missing = share("").await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("请选择共享给哪个辖区"));
+    assert_eq!(
+        share("331121").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.db.case_shares(case_id).await.unwrap(),
+        vec![RegionCode::parse("331121").unwrap()]
+    );
+    let shared_page = qt.get(&search_url).send().await.unwrap();
+    let status = shared_page.status();
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        shared_page.text().await.unwrap()
+    );
+    let board = qt
+        .get(format!("{}/tracing", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("陈国华"), "listed as shared in");
+
+    // A photo taken on a phone: on the notice it keeps no location.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::new(800, 600))
+        .unwrap();
+    let exif = b"Exif\0\0GPSLatitude=28.45N";
+    let mut upload = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    upload.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    upload.extend_from_slice(exif);
+    upload.extend_from_slice(&jpeg[2..]);
+    let form = reqwest::multipart::Form::new().part(
+        "photo",
+        reqwest::multipart::Part::bytes(upload).file_name("p.jpg"),
+    );
+    let up = c
+        .post(format!("{}/cases/{case_id}/photo", app.base))
+        .header("x-csrf-token", &csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), StatusCode::SEE_OTHER);
+    let stored = app.db.photo(case_id, false).await.unwrap().unwrap();
+    assert!(!stored.windows(3).any(|w| w == b"GPS"));
+
     // Confirming on DNA before the DNA match is recorded is refused, in words.
     let confirm = |evidence: &'static str, version: i64| {
         c.post(format!("{}/candidates/{}/confirm", app.base, cand[0].id))
@@ -1283,9 +1363,6 @@ async fn a_family_report_with_a_misheard_name_meets_the_man_and_dna_confirms_him
     let early = confirm("dna_match", cand[0].version).await.unwrap();
     assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(early.text().await.unwrap().contains("请先在寻亲渠道中记录"));
-    let today = jiuzhu_domain::time::local_date(chrono::Utc::now().timestamp_millis())
-        .unwrap()
-        .to_string();
     let dna = c
         .post(format!("{}/cases/{case_id}/search", app.base))
         .form(&[
@@ -1363,6 +1440,7 @@ async fn public_notices_show_only_notice_fields_and_a_flooded_form_stays_up() {
                 outcome: jiuzhu_domain::tracing::ChannelOutcome::Pending,
                 result_on: None,
                 result_note: String::new(),
+                shared_with: None,
             },
         )
         .await

@@ -82,3 +82,26 @@ CREATE TABLE match_candidates (
 );
 CREATE INDEX match_candidates_region ON match_candidates(region_code, status);
 CREATE INDEX match_candidates_report ON match_candidates(report_id);
+
+-- A photo for the notice, stored re-encoded (no camera or location data) with a thumbnail.
+CREATE TABLE case_photos (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id      INTEGER NOT NULL UNIQUE REFERENCES cases(id),
+    region_code  TEXT NOT NULL,
+    full_jpeg    BLOB NOT NULL,
+    thumb_jpeg   BLOB NOT NULL,
+    actor_name   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+
+-- 协查共享: a search shared with another jurisdiction, whose staff may then read it.
+CREATE TABLE case_shares (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id      INTEGER NOT NULL REFERENCES cases(id),
+    region_code  TEXT NOT NULL,
+    shared_with  TEXT NOT NULL REFERENCES regions(region_code),
+    actor_name   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    UNIQUE (case_id, shared_with)
+);
+CREATE INDEX case_shares_with ON case_shares(shared_with);

@@ -150,6 +150,25 @@ pub async fn notice(
     .await
 }
 
+async fn notice_photo(st: &AppState, id: &str, thumb: bool) -> AppResult<Response> {
+    // Only a case with a public notice shows its photo.
+    let n = st.db.public_notice(parse_id(id)?).await?;
+    let jpeg = st
+        .db
+        .photo(n.id, thumb)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(crate::photo::response(jpeg))
+}
+
+pub async fn photo(State(st): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
+    notice_photo(&st, &id, false).await
+}
+
+pub async fn thumb(State(st): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
+    notice_photo(&st, &id, true).await
+}
+
 #[derive(Deserialize, Default)]
 pub struct TipForm {
     #[serde(default)]

@@ -19,7 +19,7 @@ use jiuzhu_matching::Explanation;
 use jiuzhu_storage::station::CaseView;
 use jiuzhu_storage::tracing::{
     CandidateRow, ReportFilter, ReportInput, ReportRow, ReportSource, SearchActionInput,
-    SearchActionRow, TipRow, TracingStats,
+    SearchActionRow, SharedCase, TipRow, TracingStats,
 };
 use serde::Deserialize;
 
@@ -122,15 +122,22 @@ struct CasePage {
     err: FormError,
     today: String,
     days: i64,
+    regions: Vec<(String, String)>,
+    shares: Vec<String>,
+    has_photo: bool,
 }
 
+/// A case's search, for the caller: its own station changes it; jurisdictions it was
+/// shared with (协查共享) may read it.
 async fn load_case(st: &AppState, ctx: &Ctx, id: &str, action: Action) -> AppResult<CaseView> {
     let c = st.db.case(parse_id(id)?).await?;
-    ctx.require(
+    let shares = st.db.case_shares(c.id).await?;
+    ctx.require_shared(
         action,
         Resource::Tracing,
         &c.region_code,
         Some(c.station_id),
+        &shares,
     )?;
     Ok(c)
 }
@@ -191,6 +198,15 @@ async fn case_page(
         err,
         today: today().to_string(),
         days: c.days_in_station(chrono::Utc::now().timestamp_millis()),
+        regions: region_choices(st).await?,
+        shares: st
+            .db
+            .case_shares(c.id)
+            .await?
+            .iter()
+            .map(|r| r.to_string())
+            .collect(),
+        has_photo: st.db.photo(c.id, true).await?.is_some(),
         c,
         l,
     });
@@ -225,6 +241,8 @@ pub struct ActionForm {
     result_on: String,
     #[serde(default)]
     result_note: String,
+    #[serde(default)]
+    shared_with: String,
 }
 
 impl ActionForm {
@@ -240,6 +258,13 @@ impl ActionForm {
             outcome: ChannelOutcome::parse(&self.outcome).unwrap_or(ChannelOutcome::Pending),
             result_on: parse_date(&self.result_on, "result_on")?,
             result_note: self.result_note.clone(),
+            shared_with: match opt(&self.shared_with) {
+                None => None,
+                Some(v) => Some(
+                    RegionCode::parse(&v)
+                        .map_err(|_| AppError::invalid("region_code_invalid", "shared_with"))?,
+                ),
+            },
         })
     }
 }
@@ -263,6 +288,79 @@ pub async fn action_add(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The notice photo: uploaded from a phone or a desk camera, re-encoded without its
+/// camera and location data, with a thumbnail for lists.
+pub async fn photo_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    // The record check comes before the body is read.
+    let c = load_case(&st, &ctx, &id, Action::Update).await?;
+    let htmx = req.headers().contains_key("hx-request");
+    let mut form =
+        <axum::extract::Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st)
+            .await
+            .map_err(|_| AppError::invalid("photo_required", "photo"))?;
+    let mut bytes = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::invalid("photo_invalid", "photo"))?
+    {
+        if field.name() == Some("photo") {
+            bytes = Some(
+                field
+                    .bytes()
+                    .await
+                    .map_err(|_| AppError::invalid("photo_too_large", "photo"))?,
+            );
+        }
+    }
+    let bytes = bytes
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AppError::invalid("photo_required", "photo"))?;
+    let result = async {
+        let (full, thumb) = tokio::task::spawn_blocking(move || crate::photo::prepare(&bytes))
+            .await
+            .map_err(|_| AppError::invalid("photo_invalid", "photo"))?
+            .map_err(|code| AppError::invalid(code, "photo"))?;
+        st.db.photo_set(&ctx.actor, c.id, full, thumb).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    let to = format!("/cases/{}/search?ok=saved", c.id);
+    match result {
+        // htmx posts the file (it adds the CSRF header) and follows HX-Redirect; a 303
+        // would be followed by the browser's XHR instead, out of htmx's sight.
+        Ok(()) if htmx => Ok((
+            [("hx-redirect", to.clone())],
+            axum::http::StatusCode::NO_CONTENT,
+        )
+            .into_response()),
+        Ok(()) => Ok(Redirect::to(&to).into_response()),
+        Err(e) if is_form_error(&e) => {
+            case_page(&st, &ctx, c, FormError::from(&ctx.tr, &e), None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn photo_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let c = load_case(&st, &ctx, &id, Action::View).await?;
+    let jpeg = st
+        .db
+        .photo(c.id, false)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(crate::photo::response(jpeg))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -415,6 +513,7 @@ struct BoardPage {
     /// Decisions are taken on the case page, with the whole search in view.
     can_update: bool,
     evidences: Vec<&'static str>,
+    shared: Vec<SharedCase>,
 }
 
 pub async fn board(
@@ -431,6 +530,7 @@ pub async fn board(
         candidates: page.items.into_iter().map(CandidateView::new).collect(),
         can_update: false,
         evidences: Vec::new(),
+        shared: st.db.cases_shared_with(&scopes).await?,
         l,
     }))
 }
@@ -677,6 +777,8 @@ pub async fn report_create(
 struct ReportPage {
     l: Layout,
     r: ReportRow,
+    /// Other reports that may be about the same person: (id, reference, name, percent).
+    similar: Vec<(i64, String, String, String)>,
     contact: Option<String>,
     candidates: Vec<CandidateView>,
     evidences: Vec<&'static str>,
@@ -715,7 +817,20 @@ async fn report_page(
         ctx.require(a, Resource::Tracing, &r.region_code, None)
             .is_ok()
     };
+    let mut similar = Vec::new();
+    for (id, p) in st.matcher.similar_reports(&st.db, &r).await? {
+        // Only reports the caller may open are named.
+        if let Ok(o) = st.db.report(id).await {
+            let visible = ctx
+                .require(Action::View, Resource::Tracing, &o.region_code, None)
+                .is_ok();
+            if o.status == "open" && visible {
+                similar.push((o.id, o.ref_no, o.name, format!("{:.0}", p * 100.0)));
+            }
+        }
+    }
     let mut resp = render(&ReportPage {
+        similar,
         candidates: st
             .db
             .candidates_for_report(r.id)
