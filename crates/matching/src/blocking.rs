@@ -238,18 +238,41 @@ pub fn default_rules() -> Vec<BlockingRule> {
 /// enumeration that scores each pair once.
 pub struct Blocker<'a> {
     rules: &'a [BlockingRule],
-    /// `keys[r][i]`: key of record `i` under rule `r`.
-    keys: Vec<Vec<u64>>,
+    /// Row-major: `keys[i * rules.len() + r]` is record `i`'s key under rule
+    /// `r`, so the "already produced by an earlier rule?" check for a pair
+    /// reads two short contiguous rows instead of one cache line per rule.
+    keys: Vec<u64>,
+    /// Pairs per rule, counted once (training and the benchmark both ask).
+    counts: std::sync::OnceLock<Vec<u64>>,
 }
+
+/// One piece of a rule's pair enumeration: rows `[from, to)` of the block
+/// `sorted[start..end]`. Large blocks are cut into several pieces so that
+/// threads get even shares.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    start: usize,
+    end: usize,
+    from: usize,
+    to: usize,
+    pairs: u64,
+}
+
+/// Pairs per piece when a block is cut.
+const PIECE_PAIRS: u64 = 1 << 20;
 
 impl<'a> Blocker<'a> {
     /// Computes all keys.
     pub fn new(rules: &'a [BlockingRule], features: &[Features]) -> Blocker<'a> {
-        let keys = rules
-            .iter()
-            .map(|r| features.iter().map(|f| r.key(f)).collect())
-            .collect();
-        Blocker { rules, keys }
+        let mut keys = Vec::with_capacity(features.len() * rules.len());
+        for f in features {
+            keys.extend(rules.iter().map(|r| r.key(f)));
+        }
+        Blocker {
+            rules,
+            keys,
+            counts: std::sync::OnceLock::new(),
+        }
     }
 
     /// The rules.
@@ -257,72 +280,75 @@ impl<'a> Blocker<'a> {
         self.rules
     }
 
+    fn row(&self, i: u32) -> &[u64] {
+        let n = self.rules.len();
+        &self.keys[i as usize * n..(i as usize + 1) * n]
+    }
+
     /// Index of the first rule that produces the pair, if any.
     pub fn first_rule(&self, a: u32, b: u32) -> Option<usize> {
-        self.keys.iter().position(|k| {
-            let (x, y) = (k[a as usize], k[b as usize]);
-            x != NO_KEY && x == y
-        })
+        self.row(a)
+            .iter()
+            .zip(self.row(b))
+            .position(|(x, y)| *x != NO_KEY && x == y)
+    }
+
+    /// Whether a rule before `rule` already produces the pair.
+    #[inline]
+    fn earlier(&self, rule: usize, a: u32, b: u32) -> bool {
+        let (ra, rb) = (&self.row(a)[..rule], &self.row(b)[..rule]);
+        ra.iter().zip(rb).any(|(x, y)| *x != NO_KEY && x == y)
+    }
+
+    /// `(key, record)` of every record with a key under `rule`, sorted.
+    fn sorted(&self, rule: usize) -> Vec<(u64, u32)> {
+        let n = self.rules.len();
+        let mut sorted: Vec<(u64, u32)> = self
+            .keys
+            .iter()
+            .skip(rule)
+            .step_by(n)
+            .enumerate()
+            .filter(|(_, &k)| k != NO_KEY)
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
+        sorted.sort_unstable();
+        sorted
     }
 
     /// Calls `f(a, b)` (with `a < b`) for every pair sharing a key under
     /// rule `rule`. With `dedupe`, pairs already produced by an earlier rule
     /// are skipped.
     pub fn for_each_pair_of_rule(&self, rule: usize, dedupe: bool, mut f: impl FnMut(u32, u32)) {
-        let keys = &self.keys[rule];
-        let mut sorted: Vec<(u64, u32)> = keys
-            .iter()
-            .enumerate()
-            .filter(|(_, &k)| k != NO_KEY)
-            .map(|(i, &k)| (k, i as u32))
-            .collect();
-        sorted.sort_unstable();
-        let earlier = &self.keys[..rule];
-        let mut start = 0;
-        while start < sorted.len() {
-            let key = sorted[start].0;
-            let mut end = start + 1;
-            while end < sorted.len() && sorted[end].0 == key {
-                end += 1;
-            }
-            let group = &sorted[start..end];
-            for (i, &(_, a)) in group.iter().enumerate() {
-                for &(_, b) in &group[i + 1..] {
-                    if dedupe
-                        && earlier.iter().any(|k| {
-                            let x = k[a as usize];
-                            x != NO_KEY && x == k[b as usize]
-                        })
-                    {
-                        continue;
-                    }
-                    f(a, b);
+        let sorted = self.sorted(rule);
+        for p in pieces(&sorted) {
+            self.walk(&sorted, p, rule, dedupe, &mut f);
+        }
+    }
+
+    fn walk(
+        &self,
+        sorted: &[(u64, u32)],
+        p: Piece,
+        rule: usize,
+        dedupe: bool,
+        f: &mut impl FnMut(u32, u32),
+    ) {
+        let group = &sorted[p.start..p.end];
+        for i in p.from..p.to {
+            let a = group[i].1;
+            for &(_, b) in &group[i + 1..] {
+                if dedupe && self.earlier(rule, a, b) {
+                    continue;
                 }
+                f(a, b);
             }
-            start = end;
         }
     }
 
     /// Pairs rule `rule` produces on its own (Σ C(block size, 2)), cheap.
     pub fn rule_pair_count(&self, rule: usize) -> u64 {
-        let mut keys: Vec<u64> = self.keys[rule]
-            .iter()
-            .copied()
-            .filter(|&k| k != NO_KEY)
-            .collect();
-        keys.sort_unstable();
-        let mut total = 0u64;
-        let mut i = 0;
-        while i < keys.len() {
-            let mut j = i + 1;
-            while j < keys.len() && keys[j] == keys[i] {
-                j += 1;
-            }
-            let n = (j - i) as u64;
-            total += n * (n - 1) / 2;
-            i = j;
-        }
-        total
+        pieces(&self.sorted(rule)).iter().map(|p| p.pairs).sum()
     }
 
     /// Every candidate pair exactly once, across all rules; `f(a, b, rule)`.
@@ -332,16 +358,108 @@ impl<'a> Blocker<'a> {
         }
     }
 
+    /// As [`Blocker::for_each_pair`] on `threads` threads, each with its own
+    /// state from `init`; returns the states in thread order. Every pair is
+    /// still visited exactly once, and which thread sees which pair depends
+    /// only on the data and the thread count, so results are reproducible.
+    pub fn par_for_each_pair<S: Send>(
+        &self,
+        threads: usize,
+        init: impl Fn() -> S + Sync,
+        f: impl Fn(&mut S, u32, u32, usize) + Sync,
+    ) -> Vec<S> {
+        let threads = threads.max(1);
+        let mut states: Vec<S> = (0..threads).map(|_| init()).collect();
+        for rule in 0..self.rules.len() {
+            let sorted = self.sorted(rule);
+            let all = pieces(&sorted);
+            if threads == 1 {
+                for p in &all {
+                    let st = &mut states[0];
+                    self.walk(&sorted, *p, rule, true, &mut |a, b| f(st, a, b, rule));
+                }
+                continue;
+            }
+            // Contiguous runs of pieces with about equal numbers of pairs.
+            let total: u64 = all.iter().map(|p| p.pairs).sum();
+            let share = total / threads as u64 + 1;
+            let mut runs: Vec<&[Piece]> = Vec::with_capacity(threads);
+            let (mut begin, mut acc) = (0, 0u64);
+            for (k, p) in all.iter().enumerate() {
+                acc += p.pairs;
+                if acc >= share && runs.len() + 1 < threads {
+                    runs.push(&all[begin..=k]);
+                    begin = k + 1;
+                    acc = 0;
+                }
+            }
+            runs.push(&all[begin..]);
+            let (sorted, f) = (&sorted, &f);
+            std::thread::scope(|scope| {
+                for (st, run) in states.iter_mut().zip(runs) {
+                    scope.spawn(move || {
+                        for p in run {
+                            self.walk(sorted, *p, rule, true, &mut |a, b| f(st, a, b, rule));
+                        }
+                    });
+                }
+            });
+        }
+        states
+    }
+
     /// Number of pairs each rule adds after deduplication.
     pub fn pair_counts(&self) -> Vec<u64> {
-        (0..self.rules.len())
-            .map(|r| {
-                let mut n = 0u64;
-                self.for_each_pair_of_rule(r, true, |_, _| n += 1);
-                n
-            })
-            .collect()
+        self.par_pair_counts(1)
     }
+
+    /// As [`Blocker::pair_counts`] on `threads` threads (counted once, then
+    /// remembered).
+    pub fn par_pair_counts(&self, threads: usize) -> Vec<u64> {
+        self.counts
+            .get_or_init(|| {
+                let n = self.rules.len();
+                let states =
+                    self.par_for_each_pair(threads, || vec![0u64; n], |c, _, _, r| c[r] += 1);
+                (0..n).map(|r| states.iter().map(|c| c[r]).sum()).collect()
+            })
+            .clone()
+    }
+}
+
+/// The blocks of a sorted key list, big ones cut into pieces of about
+/// [`PIECE_PAIRS`] pairs.
+fn pieces(sorted: &[(u64, u32)]) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < sorted.len() {
+        let key = sorted[start].0;
+        let mut end = start + 1;
+        while end < sorted.len() && sorted[end].0 == key {
+            end += 1;
+        }
+        let n = end - start;
+        if n > 1 {
+            let mut from = 0;
+            let mut acc = 0u64;
+            for i in 0..n - 1 {
+                acc += (n - i - 1) as u64;
+                if acc >= PIECE_PAIRS || i == n - 2 {
+                    out.push(Piece {
+                        start,
+                        end,
+                        from,
+                        to: i + 1,
+                        pairs: acc,
+                    });
+                    from = i + 1;
+                    acc = 0;
+                }
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -387,5 +505,49 @@ mod tests {
         );
         // County unknown: no key at all.
         assert_eq!(rule.key(&rec("张三", "510000")), NO_KEY);
+    }
+
+    #[test]
+    fn every_thread_count_sees_every_pair_exactly_once() {
+        let g = crate::gen::generate(&crate::gen::GenConfig {
+            records: 3000,
+            seed: 11,
+            ..Default::default()
+        });
+        let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+        let rules = default_rules();
+        let blocker = Blocker::new(&rules, &features);
+        let mut one = Vec::new();
+        blocker.for_each_pair(|a, b, r| one.push((a, b, r)));
+        let seq_counts = blocker.pair_counts();
+        assert_eq!(seq_counts.iter().sum::<u64>(), one.len() as u64);
+        one.sort_unstable();
+        let before = one.len();
+        one.dedup_by_key(|p| (p.0, p.1));
+        assert_eq!(one.len(), before, "a pair produced twice");
+        for threads in [2, 3, 7] {
+            let mut par: Vec<(u32, u32, usize)> = blocker
+                .par_for_each_pair(threads, Vec::new, |v, a, b, r| v.push((a, b, r)))
+                .concat();
+            par.sort_unstable();
+            assert_eq!(par, one, "{threads} threads");
+            assert_eq!(
+                Blocker::new(&rules, &features).par_pair_counts(threads),
+                seq_counts
+            );
+        }
+    }
+
+    #[test]
+    fn a_big_block_is_cut_into_pieces_that_cover_it() {
+        let sorted: Vec<(u64, u32)> = (0..3000u32).map(|i| (7, i)).collect();
+        let ps = pieces(&sorted);
+        assert!(ps.len() > 1);
+        assert_eq!(ps.iter().map(|p| p.pairs).sum::<u64>(), 3000 * 2999 / 2);
+        assert_eq!(ps[0].from, 0);
+        assert_eq!(ps.last().unwrap().to, 2999);
+        for w in ps.windows(2) {
+            assert_eq!(w[0].to, w[1].from);
+        }
     }
 }

@@ -118,6 +118,31 @@ impl TermFrequencies {
         f64::from(*self.surname.get(&key).unwrap_or(&0)).max(1.0) / n
     }
 
+    /// Each record's term-frequency adjustments, computed once for a batch
+    /// instead of two hash look-ups and a logarithm per pair.
+    pub fn per_record(&self, features: &[Features]) -> TfCache {
+        let mean_full = self.mean_full_tf();
+        let mean_surname = self.mean_surname_tf();
+        let mut full = Vec::with_capacity(features.len());
+        let mut surname = Vec::with_capacity(features.len());
+        for f in features {
+            match &f.name {
+                Some(n) => {
+                    full.push((mean_full / self.full_tf(n.full_pinyin_key())).log2());
+                    surname.push(
+                        n.surname_key()
+                            .map(|k| (k, (mean_surname / self.surname_tf(k)).log2())),
+                    );
+                }
+                None => {
+                    full.push(f64::NAN);
+                    surname.push(None);
+                }
+            }
+        }
+        TfCache { full, surname }
+    }
+
     /// Σ tf² over surnames: the chance that two random records share a
     /// surname, i.e. the u an average surname agreement has.
     fn mean_surname_tf(&self) -> f64 {
@@ -130,6 +155,15 @@ impl TermFrequencies {
         let n = self.names.max(1) as f64;
         (self.full_sq / (n * n)).max(1.0 / n)
     }
+}
+
+/// Per-record term-frequency adjustments of a batch ([`TermFrequencies::per_record`]);
+/// NaN / `None` where a record has no name (or no surname).
+#[derive(Debug, Clone, Default)]
+pub struct TfCache {
+    full: Vec<f64>,
+    /// (surname key, adjustment).
+    surname: Vec<Option<(u64, f64)>>,
 }
 
 /// One row of an explanation table.
@@ -309,6 +343,40 @@ impl Model {
         adj.clamp(-TF_CLAMP, TF_CLAMP)
     }
 
+    /// As [`Model::score_vector`] for records `a` and `b` of a batch whose
+    /// adjustments are in `cache`. The same number, bit for bit: log2 of the
+    /// larger frequency is the smaller of the two per-record values.
+    #[inline]
+    pub fn score_vector_cached(
+        &self,
+        table: &WeightTable,
+        v: &ComparisonVector,
+        a: usize,
+        b: usize,
+        cache: &TfCache,
+    ) -> f64 {
+        let mut w = table.prior_weight;
+        for (i, &l) in v.iter().enumerate() {
+            w += table.w[i][l as usize];
+        }
+        let adj = if !self.tf_adjustment || cache.full[a].is_nan() || cache.full[b].is_nan() {
+            0.0
+        } else {
+            let level = v[Field::Name.index()];
+            if level <= NameLevel::SamePinyin as u8 {
+                cache.full[a].min(cache.full[b])
+            } else if level <= NameLevel::PartialOverlap as u8 {
+                match (cache.surname[a], cache.surname[b]) {
+                    (Some((x, adj)), Some((y, _))) if x == y => adj,
+                    _ => 0.0,
+                }
+            } else {
+                0.0
+            }
+        };
+        cap_impossible(v, w + adj.clamp(-TF_CLAMP, TF_CLAMP))
+    }
+
     /// Match weight of a comparison vector (no explanation, hot path).
     #[inline]
     pub fn score_vector(
@@ -396,6 +464,9 @@ pub struct TrainingConfig {
     /// At most this many pairs (deterministic hash sample) per EM session
     /// and for the prior.
     pub max_pairs_per_session: u64,
+    /// Threads for the passes over all blocked pairs (the prior). Results do
+    /// not depend on it beyond floating-point summation order.
+    pub threads: usize,
 }
 
 impl Default for TrainingConfig {
@@ -407,6 +478,7 @@ impl Default for TrainingConfig {
             tolerance: 1e-5,
             training_rules: default_training_rules(),
             max_pairs_per_session: 3_000_000,
+            threads: 1,
         }
     }
 }
@@ -700,21 +772,23 @@ pub fn estimate_prior(
     cfg: &TrainingConfig,
     report: &mut TrainingReport,
 ) {
-    let total: u64 = blocker.pair_counts().iter().sum();
+    let total: u64 = blocker.par_pair_counts(cfg.threads).iter().sum();
     let rate = sample_rate(total, cfg.max_pairs_per_session);
     let no_prior = Model {
         prior: 0.5,
         ..model.clone()
     };
     let table = no_prior.weight_table();
-    let mut weights: Vec<f64> = Vec::new();
-    blocker.for_each_pair(|a, b, _| {
-        if keep_pair(a, b, rate) {
-            let (fa, fb) = (&features[a as usize], &features[b as usize]);
-            let v = compare_features(fa, fb, None);
-            weights.push(no_prior.score_vector(&table, &v, fa, fb, tf));
-        }
-    });
+    let cache = tf.per_record(features);
+    let weights: Vec<f64> = blocker
+        .par_for_each_pair(cfg.threads, Vec::new, |w: &mut Vec<f64>, a, b, _| {
+            if keep_pair(a, b, rate) {
+                let (fa, fb) = (&features[a as usize], &features[b as usize]);
+                let v = compare_features(fa, fb, None);
+                w.push(no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache));
+            }
+        })
+        .concat();
     let all_pairs = (features.len() as f64 * (features.len() as f64 - 1.0) / 2.0).max(1.0);
     let scale = total as f64 / weights.len().max(1) as f64;
     // Start from the largest possible value (every blocked pair a match);
@@ -736,4 +810,34 @@ pub fn estimate_prior(
     }
     report.expected_matches = lambda * all_pairs;
     model.prior = lambda;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_batch_cache_scores_every_pair_exactly_as_the_index_does() {
+        let g = crate::gen::generate(&crate::gen::GenConfig {
+            records: 4000,
+            seed: 5,
+            ..Default::default()
+        });
+        let f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+        let model = Model::initial(crate::blocking::default_rules());
+        let table = model.weight_table();
+        let tf = TermFrequencies::build(&f);
+        let cache = tf.per_record(&f);
+        let blocker = Blocker::new(&model.blocking_rules, &f);
+        let mut n = 0;
+        blocker.for_each_pair(|a, b, _| {
+            let (fa, fb) = (&f[a as usize], &f[b as usize]);
+            let v = compare_features(fa, fb, None);
+            let slow = model.score_vector(&table, &v, fa, fb, &tf);
+            let fast = model.score_vector_cached(&table, &v, a as usize, b as usize, &cache);
+            assert_eq!(slow.to_bits(), fast.to_bits(), "pair {a} {b}");
+            n += 1;
+        });
+        assert!(n > 1000, "{n}");
+    }
 }

@@ -20,34 +20,46 @@ pub struct ScoredPair {
     pub probability: f32,
 }
 
-/// Scores every blocked pair once; keeps those with probability ≥
-/// `keep_at_least`. Returns the kept pairs and the number scored.
+/// Scores every blocked pair once on `threads` threads; keeps those with
+/// probability ≥ `keep_at_least`. Returns the kept pairs (in an order fixed
+/// by the data and the thread count) and the number scored.
 pub fn score_blocked_pairs(
     features: &[Features],
     model: &Model,
     blocker: &Blocker<'_>,
     tf: &TermFrequencies,
     keep_at_least: f64,
+    threads: usize,
 ) -> (Vec<ScoredPair>, u64) {
     let table = model.weight_table();
-    let mut out = Vec::new();
-    let mut scored = 0u64;
-    blocker.for_each_pair(|a, b, _| {
-        let (fa, fb) = (&features[a as usize], &features[b as usize]);
-        let v = compare_features(fa, fb, None);
-        let w = model.score_vector(&table, &v, fa, fb, tf);
-        let p = weight_to_probability(w);
-        scored += 1;
-        if p >= keep_at_least {
-            out.push(ScoredPair {
-                a,
-                b,
-                weight: w as f32,
-                probability: p as f32,
-            });
-        }
-    });
-    (out, scored)
+    let cache = tf.per_record(features);
+    // p ≥ keep ⇔ w ≥ log2(keep / (1 − keep)): the probability is computed
+    // only for the pairs kept.
+    let keep = keep_at_least.clamp(1e-300, 1.0 - 1e-16);
+    let min_weight = (keep / (1.0 - keep)).log2() - 1e-9;
+    let parts = blocker.par_for_each_pair(
+        threads,
+        || (Vec::new(), 0u64),
+        |(out, scored): &mut (Vec<ScoredPair>, u64), a, b, _| {
+            let (fa, fb) = (&features[a as usize], &features[b as usize]);
+            let v = compare_features(fa, fb, None);
+            let w = model.score_vector_cached(&table, &v, a as usize, b as usize, &cache);
+            *scored += 1;
+            if w >= min_weight {
+                let p = weight_to_probability(w);
+                if p >= keep_at_least {
+                    out.push(ScoredPair {
+                        a,
+                        b,
+                        weight: w as f32,
+                        probability: p as f32,
+                    });
+                }
+            }
+        },
+    );
+    let scored = parts.iter().map(|p| p.1).sum();
+    (parts.into_iter().flat_map(|p| p.0).collect(), scored)
 }
 
 /// Precision / recall / F1 of pairwise decisions at one threshold.
@@ -79,13 +91,19 @@ pub fn true_pair_count(truth: &[u64]) -> u64 {
 }
 
 /// True pairs produced by blocking / all true pairs.
-pub fn blocking_recall(blocker: &Blocker<'_>, truth: &[u64]) -> (u64, u64) {
-    let mut found = 0u64;
-    blocker.for_each_pair(|a, b, _| {
-        if truth[a as usize] == truth[b as usize] {
-            found += 1;
-        }
-    });
+pub fn blocking_recall(blocker: &Blocker<'_>, truth: &[u64], threads: usize) -> (u64, u64) {
+    let found = blocker
+        .par_for_each_pair(
+            threads,
+            || 0u64,
+            |n, a, b, _| {
+                if truth[a as usize] == truth[b as usize] {
+                    *n += 1;
+                }
+            },
+        )
+        .iter()
+        .sum();
     (found, true_pair_count(truth))
 }
 

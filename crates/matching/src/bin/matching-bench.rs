@@ -1,4 +1,4 @@
-//! Benchmark: `bench <records> [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf]`
+//! Benchmark: `bench <records> [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]`
 //!
 //! `records` accepts suffixes: 100k, 1M, 5M.
 //! Batch: generate → prepare → blocking → u → EM → scoring → clustering,
@@ -53,6 +53,7 @@ struct Args {
     online: bool,
     csv_only: bool,
     tf: bool,
+    threads: usize,
 }
 
 fn args() -> Result<Args, String> {
@@ -65,6 +66,8 @@ fn args() -> Result<Args, String> {
         online: true,
         csv_only: false,
         tf: true,
+        // The machine this runs on in CI has two cores.
+        threads: 2,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -86,6 +89,13 @@ fn args() -> Result<Args, String> {
             "--no-online" => a.online = false,
             "--csv-only" => a.csv_only = true,
             "--no-tf" => a.tf = false,
+            "--threads" => {
+                a.threads = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|t| *t > 0)
+                    .ok_or("--threads needs a positive number")?
+            }
             other => a.n = parse_count(other).ok_or(format!("bad argument {other}"))?,
         }
     }
@@ -96,7 +106,7 @@ fn main() {
     let a = match args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: bench <records, e.g. 100k|1M|5M> [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf]");
+            eprintln!("{e}\nusage: bench <records, e.g. 100k|1M|5M> [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]");
             std::process::exit(2);
         }
     };
@@ -127,16 +137,20 @@ fn main() {
     let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
     println!("prepare features    {:>9.2} s", secs(t.elapsed()));
     let rules = default_rules();
-    let cfg = TrainingConfig::default();
+    let cfg = TrainingConfig {
+        threads: a.threads,
+        ..TrainingConfig::default()
+    };
+    println!("threads             {:>9}", a.threads);
     let mut model = Model::initial(rules.clone());
     model.tf_adjustment = a.tf;
 
     if a.batch {
         let t = Instant::now();
         let blocker = Blocker::new(&rules, &features);
-        let counts = blocker.pair_counts();
+        let counts = blocker.par_pair_counts(a.threads);
         let t_block = t.elapsed();
-        let (found, all_true) = blocking_recall(&blocker, &g.truth);
+        let (found, all_true) = blocking_recall(&blocker, &g.truth, a.threads);
         let total_pairs: u64 = counts.iter().sum();
         println!(
             "blocking            {:>9.2} s  ({} candidate pairs)",
@@ -179,7 +193,8 @@ fn main() {
         );
 
         let t = Instant::now();
-        let (pairs, scored) = score_blocked_pairs(&features, &model, &blocker, &tf, 0.01);
+        let (pairs, scored) =
+            score_blocked_pairs(&features, &model, &blocker, &tf, 0.01, a.threads);
         let d = t.elapsed();
         println!(
             "scoring             {:>9.2} s  ({scored} pairs, {:.2} M pairs/s, {} kept ≥0.01)",
