@@ -177,16 +177,21 @@ pub async fn seed_reunions(db: &Db, n: usize) -> Result<usize, StoreError> {
     let today = jiuzhu_domain::time::local_date(Utc::now().timestamp_millis()).expect("now");
     let mut done = 0;
     let mut used_cases = Vec::new();
+    let mut used_reports = Vec::new();
     for cand in open.items.iter().filter(|c| c.probability >= 0.9) {
         if done == n {
             break;
         }
-        if used_cases.contains(&cand.case_id) {
+        if used_cases.contains(&cand.case_id) || used_reports.contains(&cand.report_id) {
             continue;
         }
         let c = db.case(cand.case_id).await?;
         let registered = jiuzhu_domain::time::local_date(c.registered_at).expect("stored");
         if !c.unidentified || (today - registered).num_days() < 20 {
+            continue;
+        }
+        // An earlier reunion may have settled this pair (the same report, another man).
+        if db.candidate(cand.id).await?.status != "open" {
             continue;
         }
         db.search_action_add(
@@ -214,6 +219,7 @@ pub async fn seed_reunions(db: &Db, n: usize) -> Result<usize, StoreError> {
         )
         .await?;
         used_cases.push(c.id);
+        used_reports.push(cand.report_id);
         done += 1;
     }
     Ok(done)

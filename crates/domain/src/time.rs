@@ -25,6 +25,16 @@ pub fn local_date(ms: i64) -> Option<NaiveDate> {
         .map(|t: DateTime<Utc>| t.with_timezone(&shanghai()).date_naive())
 }
 
+/// A calendar day typed by a person (`2026-11-23`), within the years any record can
+/// concern (1900–2100). chrono alone would accept `+262143-12-31`, whose arithmetic
+/// overflows.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=2100).contains(&d.year()))
+}
+
 /// The UTC instant (ms) of a Shanghai day's midnight: the start of that day.
 pub fn local_midnight_ms(day: NaiveDate) -> i64 {
     day.and_hms_opt(0, 0, 0)
@@ -63,5 +73,21 @@ mod tests {
         assert_eq!(local_date(ms), Some(d));
         assert_eq!(local_date(ms - 1), d.pred_opt());
         assert_eq!(display_millis(local_noon_ms(d)), "2026-11-24 12:00");
+    }
+
+    #[test]
+    fn typed_days_stay_within_the_years_records_concern() {
+        assert_eq!(
+            parse_day(" 2026-11-23 "),
+            NaiveDate::from_ymd_opt(2026, 11, 23)
+        );
+        assert_eq!(parse_day("+262143-12-31"), None);
+        assert_eq!(parse_day("-0001-01-01"), None);
+        assert_eq!(parse_day("1899-12-31"), None);
+        assert_eq!(parse_day("2026-02-30"), None);
+        assert_eq!(
+            parse_day("2100-12-31"),
+            NaiveDate::from_ymd_opt(2100, 12, 31)
+        );
     }
 }

@@ -539,6 +539,34 @@ mod tests {
     }
 
     #[test]
+    fn a_block_cut_into_pieces_is_still_enumerated_once_on_any_thread_count() {
+        // 1,600 records with one key: one block of 1.28 M pairs, more than a piece.
+        let rules = vec![BlockingRule::new("sex", &[KeyPart::Sex]).unwrap()];
+        let f: Vec<Features> = (0..1600)
+            .map(|i| {
+                Features::from_record(&Record {
+                    id: i,
+                    sex: Some(Sex::Male),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let blocker = Blocker::new(&rules, &f);
+        assert!(pieces(&blocker.sorted(0)).len() > 1);
+        for threads in [1, 2, 5] {
+            let counts: Vec<u64> = blocker.par_for_each_pair(
+                threads,
+                || 0u64,
+                |n, a, b, _| {
+                    assert!(a < b);
+                    *n += 1
+                },
+            );
+            assert_eq!(counts.iter().sum::<u64>(), 1600 * 1599 / 2, "{threads}");
+        }
+    }
+
+    #[test]
     fn a_big_block_is_cut_into_pieces_that_cover_it() {
         let sorted: Vec<(u64, u32)> = (0..3000u32).map(|i| (7, i)).collect();
         let ps = pieces(&sorted);

@@ -58,6 +58,9 @@ pub struct Index {
     postings: Vec<FxHashMap<u64, Vec<u32>>>,
     tf: TermFrequencies,
     rejected: FxHashSet<(u64, u64)>,
+    /// Positions of removed records (a person identified, a report closed): kept in the
+    /// posting lists, skipped by queries.
+    removed: FxHashSet<u32>,
     options: QueryOptions,
 }
 
@@ -99,6 +102,7 @@ impl Index {
             postings: vec![FxHashMap::default(); model.blocking_rules.len()],
             tf: TermFrequencies::default(),
             rejected: FxHashSet::default(),
+            removed: FxHashSet::default(),
             options: QueryOptions::default(),
         };
         for r in records {
@@ -157,6 +161,18 @@ impl Index {
         self.position.insert(f.id, pos);
         self.features.push(f);
         Ok(())
+    }
+
+    /// Takes a record out of future answers (its id stays taken). Returns whether it was
+    /// indexed.
+    pub fn remove(&mut self, id: u64) -> bool {
+        match self.position.get(&id) {
+            Some(&pos) => {
+                self.removed.insert(pos);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Records that a human rejected this pair (不是同一人); it will not be
@@ -231,7 +247,10 @@ impl Index {
         let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(limit + 1);
         for &pos in &positions {
             let f = &self.features[pos as usize];
-            if f.id == q.id || (!self.rejected.is_empty() && self.is_rejected(q.id, f.id)) {
+            if f.id == q.id
+                || (!self.removed.is_empty() && self.removed.contains(&pos))
+                || (!self.rejected.is_empty() && self.is_rejected(q.id, f.id))
+            {
                 continue;
             }
             let v = compare_features(q, f, None);

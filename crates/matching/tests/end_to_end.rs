@@ -116,6 +116,13 @@ fn index_finds_noisy_duplicate_and_explains() {
         .candidates(&g.records[0], 3)
         .iter()
         .all(|c| c.record_id != 1_000_000));
+    // Once a person is identified the record leaves the answers, and the next best moves up.
+    let before = index.candidates(&g.records[1], 2);
+    assert!(index.remove(before[0].record_id));
+    let after = index.candidates(&g.records[1], 2);
+    assert!(after.iter().all(|c| c.record_id != before[0].record_id));
+    assert_eq!(after[0].record_id, before[1].record_id);
+    assert!(!index.remove(42_000_000), "not indexed");
 }
 
 #[test]

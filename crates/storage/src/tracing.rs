@@ -148,7 +148,8 @@ impl Db {
                 return Err(StoreError::Invalid("shared_with_required"))
             }
             (SearchChannel::Shared, Some(r)) => Some(r.clone()),
-            _ => None,
+            (_, Some(_)) => return Err(StoreError::Invalid("shared_with_not_shared")),
+            (_, None) => None,
         };
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -201,7 +202,7 @@ impl Db {
             sqlx::query(&format!(
                 "UPDATE cases SET {column} = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND {column} IS NULL"
             ))
-            .bind(at.max(c.registered_at))
+            .bind(at.max(c.registered_at).min(now))
             .bind(now)
             .bind(a.case_id)
             .execute(&mut *tx)
@@ -261,6 +262,10 @@ impl Db {
         let a = self.search_action(id).await?;
         if outcome == ChannelOutcome::Pending {
             return Err(StoreError::Invalid("outcome_required"));
+        }
+        // A result, once recorded, may already back a confirmation: it is not rewritten.
+        if a.outcome != ChannelOutcome::Pending.as_str() {
+            return Err(StoreError::Invalid("result_already_recorded"));
         }
         if too_long(note, 1000) {
             return Err(StoreError::Invalid("text_too_long"));
@@ -351,12 +356,10 @@ impl Db {
     ) -> Result<()> {
         let c = self.case(case_id).await?;
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM case_photos WHERE case_id = $1")
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
-            "INSERT INTO case_photos (case_id, region_code, full_jpeg, thumb_jpeg, actor_name, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+            "INSERT INTO case_photos (case_id, region_code, full_jpeg, thumb_jpeg, actor_name, created_at) VALUES ($1,$2,$3,$4,$5,$6) \
+             ON CONFLICT (case_id) DO UPDATE SET full_jpeg = excluded.full_jpeg, thumb_jpeg = excluded.thumb_jpeg, \
+             actor_name = excluded.actor_name, created_at = excluded.created_at",
         )
         .bind(case_id)
         .bind(c.region_code.clone())
@@ -732,6 +735,21 @@ impl Db {
             .collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Unidentified people still in a station with no suggested pair at all: the other
+    /// half of a catch-up pass.
+    pub async fn cases_without_candidates(&self) -> Result<Vec<CaseView>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLS} FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.unidentified = 1 \
+             AND c.departed_at IS NULL AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.case_id = c.id) ORDER BY c.id"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| self.case_row(r))
+            .collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The family's phone number (logged).
     pub async fn report_reveal(&self, actor: &Actor, id: i64) -> Result<Option<String>> {
         let r = sqlx::query("SELECT region_code, contact_enc FROM missing_reports WHERE id = $1")
@@ -778,6 +796,9 @@ impl Db {
     ) -> Result<ReportRow> {
         if reason.trim().is_empty() {
             return Err(StoreError::Invalid("reason_required"));
+        }
+        if too_long(reason, 500) {
+            return Err(StoreError::Invalid("text_too_long"));
         }
         let rep = self.report(id).await?;
         if rep.status != ReportStatus::Open.as_str() {
@@ -1165,9 +1186,12 @@ impl Db {
             .await?;
             let (id, action) = match existing {
                 None => {
-                    let id: i64 = sqlx::query_scalar(
+                    // Another save may have inserted the pair since the look-up: then it
+                    // stands, and this batch goes on.
+                    let id: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO match_candidates (region_code, case_id, report_id, probability, match_weight, explanation, \
-                         fingerprint, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
+                         fingerprint, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) \
+                         ON CONFLICT (case_id, report_id) DO NOTHING RETURNING id",
                     )
                     .bind(region.clone())
                     .bind(p.case_id)
@@ -1177,20 +1201,25 @@ impl Db {
                     .bind(p.explanation.clone())
                     .bind(p.fingerprint.clone())
                     .bind(now)
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                    let Some(id) = id else { continue };
                     (id, "match.suggest")
                 }
                 Some(row) => {
                     let id: i64 = row.try_get("id")?;
                     let status: String = row.try_get("status")?;
                     let fp: String = row.try_get("fingerprint")?;
-                    let reopen =
-                        status == CandidateStatus::Rejected.as_str() && fp != p.fingerprint;
-                    if status == CandidateStatus::Open.as_str() || reopen {
+                    let changed = fp != p.fingerprint;
+                    let reopen = status == CandidateStatus::Rejected.as_str() && changed;
+                    // An open pair is refreshed only when its data changed, so a worker's
+                    // open form does not meet a needless version conflict; a reopened pair
+                    // drops the old decision.
+                    if (status == CandidateStatus::Open.as_str() && changed) || reopen {
                         sqlx::query(
                             "UPDATE match_candidates SET probability = $1, match_weight = $2, explanation = $3, fingerprint = $4, \
-                             status = 'open', updated_at = $5, version = version + 1 WHERE id = $6",
+                             status = 'open', evidence = NULL, decision_note = '', decided_by = '', decided_at = NULL, \
+                             updated_at = $5, version = version + 1 WHERE id = $6",
                         )
                         .bind(p.probability)
                         .bind(p.match_weight)

@@ -160,6 +160,14 @@ async fn story(url: &str) {
         db.search_action_add(&a, &share(None)).await,
         Err(StoreError::Invalid("shared_with_required"))
     ));
+    let media_with_region = SearchActionInput {
+        channel: SearchChannel::Media,
+        ..share(Some("331121"))
+    };
+    assert!(matches!(
+        db.search_action_add(&a, &media_with_region).await,
+        Err(StoreError::Invalid("shared_with_not_shared"))
+    ));
     assert!(matches!(
         db.search_action_add(&a, &share(Some("331122"))).await,
         Err(StoreError::Invalid("region_unknown"))
@@ -231,13 +239,16 @@ async fn story(url: &str) {
             .unwrap(),
         2
     );
-    // Saving the same pairs again adds nothing.
+    // Saving the same pairs again adds nothing and does not move their version (a
+    // worker's open form stays valid).
+    let v0 = db.candidates_for_case(man.id).await.unwrap()[0].version;
     assert_eq!(
         db.candidates_save(&[pair(man.id, r.id, "a")])
             .await
             .unwrap(),
         0
     );
+    assert_eq!(db.candidates_for_case(man.id).await.unwrap()[0].version, v0);
     let cands = db.candidates_for_case(man.id).await.unwrap();
     let right = cands[0].clone();
     let wrong = db.candidates_for_case(other.id).await.unwrap()[0].clone();
@@ -260,6 +271,20 @@ async fn story(url: &str) {
         0
     );
     assert_eq!(db.candidate(wrong.id).await.unwrap().status, "rejected");
+    // Edited data reopens it, without the old decision; it is rejected again.
+    assert_eq!(
+        db.candidates_save(&[pair(other.id, r.id, "b2")])
+            .await
+            .unwrap(),
+        1
+    );
+    let reopened = db.candidate(wrong.id).await.unwrap();
+    assert_eq!(reopened.status, "open");
+    assert_eq!(reopened.decision_note, "");
+    assert_eq!(reopened.decided_at, None);
+    db.candidate_reject(&a, reopened.id, reopened.version, "仍然不符：身高差20厘米")
+        .await
+        .unwrap();
 
     // Confirming on a DNA match needs the match recorded first.
     assert!(matches!(
@@ -297,16 +322,23 @@ async fn story(url: &str) {
         .await,
         Err(StoreError::Conflict { .. })
     ));
-    db.search_action_result(
-        &a,
-        dna.id,
-        dna.version,
-        ChannelOutcome::Match,
-        today,
-        "比中",
-    )
-    .await
-    .unwrap();
+    let dna = db
+        .search_action_result(
+            &a,
+            dna.id,
+            dna.version,
+            ChannelOutcome::Match,
+            today,
+            "比中",
+        )
+        .await
+        .unwrap();
+    // A recorded result is not rewritten afterwards.
+    assert!(matches!(
+        db.search_action_result(&a, dna.id, dna.version, ChannelOutcome::NoMatch, today, "")
+            .await,
+        Err(StoreError::Invalid("result_already_recorded"))
+    ));
     let confirmed = db
         .candidate_confirm(
             &a,

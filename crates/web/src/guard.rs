@@ -311,7 +311,19 @@ pub async fn guard(State(spec): State<Arc<GuardSpec>>, req: Request, next: Next)
         }
         // CSRF: every state-changing request made with a cookie must echo the token.
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        if unsafe_method && ctx.token.is_none() {
+        // Uploads (a limit above the form limit) are not buffered here: their token must come
+        // in the header, so an anonymous client cannot make the server hold megabytes
+        // before being refused. The handler reads the body after every check has passed.
+        if unsafe_method && ctx.token.is_none() && spec.body_limit > BODY_LIMIT {
+            let sent = req
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !bool::from(sent.as_bytes().ct_eq(ctx.csrf.as_bytes())) {
+                return Err(AppError::new(StatusCode::FORBIDDEN, "csrf_failed"));
+            }
+        } else if unsafe_method && ctx.token.is_none() {
             let (parts, body) = std::mem::take(&mut req).into_parts();
             let bytes = axum::body::to_bytes(body, spec.body_limit)
                 .await

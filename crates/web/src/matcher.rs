@@ -27,9 +27,9 @@ const MIN_PROBABILITY: f64 = 0.2;
 struct Sides {
     found: Index,
     reports: Index,
-    /// The records behind each index, for the fingerprint of a pair.
-    found_records: HashMap<u64, Record>,
-    report_records: HashMap<u64, Record>,
+    /// A digest of each indexed record's stored fields, for the fingerprint of a pair.
+    found_digests: HashMap<u64, String>,
+    report_digests: HashMap<u64, String>,
 }
 
 #[derive(Default)]
@@ -129,12 +129,44 @@ pub fn report_record(r: &ReportRow) -> Record {
     }
 }
 
-/// FNV-1a over both records' compared fields: stable across runs and versions, so a
-/// stored rejection can tell whether the data has changed since.
-fn fingerprint(found: &Record, report: &Record) -> String {
-    let json = serde_json::to_string(&(found, report)).expect("records serialise");
+/// The stored fields a person is compared on, as one string.
+fn case_digest(c: &CaseView) -> String {
+    format!(
+        "{}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{}",
+        c.name,
+        c.sex,
+        c.birth_date,
+        c.estimated_age,
+        c.estimated_on,
+        c.origin_region,
+        c.dialect,
+        c.height_cm,
+        c.features,
+        c.clothing
+    )
+}
+
+fn report_digest(r: &ReportRow) -> String {
+    format!(
+        "{}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}",
+        r.name,
+        r.sex,
+        r.birth_date,
+        r.age_when_missing,
+        r.missing_on,
+        r.origin_region,
+        r.dialect,
+        r.height_cm,
+        r.features
+    )
+}
+
+/// FNV-1a over both records' stored fields: the same until someone edits either record,
+/// whatever the engine's version or its tables, so a rejection stands until the data
+/// changes.
+fn fingerprint(found: &str, report: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in json.bytes() {
+    for b in found.bytes().chain([0u8]).chain(report.bytes()) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -166,23 +198,21 @@ impl Matcher {
         self.sides
             .get_or_try_init(|| async {
                 let m = model();
-                let found: Vec<Record> = db
-                    .unidentified_cases_all()
-                    .await?
-                    .iter()
-                    .map(found_record)
-                    .collect();
-                let reports: Vec<Record> = db
-                    .reports_open_all()
-                    .await?
-                    .iter()
-                    .map(report_record)
-                    .collect();
+                let cases = db.unidentified_cases_all().await?;
+                let open = db.reports_open_all().await?;
+                let found: Vec<Record> = cases.iter().map(found_record).collect();
+                let reports: Vec<Record> = open.iter().map(report_record).collect();
                 let sides = Sides {
                     found: Index::build(&found, &m).expect("case ids are unique"),
                     reports: Index::build(&reports, &m).expect("report ids are unique"),
-                    found_records: found.iter().map(|r| (r.id, r.clone())).collect(),
-                    report_records: reports.iter().map(|r| (r.id, r.clone())).collect(),
+                    found_digests: cases
+                        .iter()
+                        .map(|c| (c.id as u64, case_digest(c)))
+                        .collect(),
+                    report_digests: open
+                        .iter()
+                        .map(|r| (REPORT_ID_BASE + r.id as u64, report_digest(r)))
+                        .collect(),
                 };
                 tracing::info!(
                     found = found.len(),
@@ -203,12 +233,43 @@ impl Matcher {
     /// after a start, so reports filed while matching was down are not left unseen.
     /// Returns how many pairs are new.
     pub async fn catch_up(&self, db: &Db) -> Result<usize, StoreError> {
-        let pending = db.reports_without_candidates().await?;
         let mut fresh = 0;
-        for r in &pending {
-            fresh += self.on_report(db, r).await?;
+        // One failure must not leave the rest unseen.
+        for r in &db.reports_without_candidates().await? {
+            match self.on_report(db, r).await {
+                Ok(n) => fresh += n,
+                Err(e) => tracing::warn!(error = %e, report = r.id, "catch-up of a report failed"),
+            }
+        }
+        for c in &db.cases_without_candidates().await? {
+            match self.on_case(db, c).await {
+                Ok(n) => fresh += n,
+                Err(e) => tracing::warn!(error = %e, case = c.id, "catch-up of a case failed"),
+            }
         }
         Ok(fresh)
+    }
+
+    /// A person identified: no longer suggested to anyone.
+    pub async fn forget_case(&self, db: &Db, case_id: i64) -> Result<(), StoreError> {
+        self.sides(db)
+            .await?
+            .write()
+            .await
+            .found
+            .remove(case_id as u64);
+        Ok(())
+    }
+
+    /// A report found or closed: no longer suggested to anyone.
+    pub async fn forget_report(&self, db: &Db, report_id: i64) -> Result<(), StoreError> {
+        self.sides(db)
+            .await?
+            .write()
+            .await
+            .reports
+            .remove(REPORT_ID_BASE + report_id as u64);
+        Ok(())
     }
 
     /// Other open reports that may describe the same missing person (two relatives, or a
@@ -237,17 +298,18 @@ impl Matcher {
         let rec = found_record(c);
         let pairs = {
             let mut s = self.sides(db).await?.write().await;
+            let digest = case_digest(c);
             // Already indexed (loaded at start): the stored pairs stand.
             if s.found.insert(&rec).is_ok() {
-                s.found_records.insert(rec.id, rec.clone());
+                s.found_digests.insert(rec.id, digest.clone());
             }
             let hits = s.reports.candidates(&rec, TOP);
             pairs_of(&hits, |cand| {
-                let report = &s.report_records[&cand.record_id];
+                let report = &s.report_digests[&cand.record_id];
                 (
                     c.id,
                     (cand.record_id - REPORT_ID_BASE) as i64,
-                    fingerprint(&rec, report),
+                    fingerprint(&digest, report),
                 )
             })
         };
@@ -260,13 +322,14 @@ impl Matcher {
         let rec = report_record(r);
         let pairs = {
             let mut s = self.sides(db).await?.write().await;
+            let digest = report_digest(r);
             if s.reports.insert(&rec).is_ok() {
-                s.report_records.insert(rec.id, rec.clone());
+                s.report_digests.insert(rec.id, digest.clone());
             }
             let hits = s.found.candidates(&rec, TOP);
             pairs_of(&hits, |cand| {
-                let found = &s.found_records[&cand.record_id];
-                (cand.record_id as i64, r.id, fingerprint(found, &rec))
+                let found = &s.found_digests[&cand.record_id];
+                (cand.record_id as i64, r.id, fingerprint(found, &digest))
             })
         };
         db.candidates_save(&pairs).await
@@ -339,13 +402,12 @@ mod tests {
 
     #[test]
     fn the_fingerprint_changes_when_either_side_changes() {
-        let a = report_record(&report("陈国华", "青田话"));
-        let b = report_record(&report("陈国花", "青田话"));
-        let found = Record {
-            id: 1,
-            ..Default::default()
-        };
-        assert_eq!(fingerprint(&found, &a), fingerprint(&found, &a));
-        assert_ne!(fingerprint(&found, &a), fingerprint(&found, &b));
+        let a = report_digest(&report("陈国华", "青田话"));
+        let b = report_digest(&report("陈国花", "青田话"));
+        assert_eq!(fingerprint("x", &a), fingerprint("x", &a));
+        assert_ne!(fingerprint("x", &a), fingerprint("x", &b));
+        assert_ne!(fingerprint("x", &a), fingerprint("y", &a));
+        // Field boundaries count: moving text between the two sides is a change.
+        assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
     }
 }

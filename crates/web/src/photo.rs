@@ -5,7 +5,7 @@
 
 use axum::response::{IntoResponse, Response};
 use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use std::io::Cursor;
 
 /// Longest side of the stored photo and of the thumbnail, in pixels.
@@ -14,6 +14,9 @@ const THUMB: u32 = 240;
 
 /// Largest upload accepted (a phone photo is 2–6 MB).
 pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// Decoding may take a few hundred megabytes; at most this many at once.
+pub static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Re-encodes an uploaded JPEG or PNG: (photo, thumbnail), both JPEG without metadata.
 /// Errors are stable codes for the form.
@@ -28,7 +31,12 @@ pub fn prepare(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>), &'static str> {
     limits.max_image_height = Some(12_000);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader.decode().map_err(|_| "photo_invalid")?;
+    // The camera's orientation is metadata too: apply it to the pixels before it is dropped,
+    // or a portrait photo shows on its side.
+    let mut decoder = reader.into_decoder().map_err(|_| "photo_invalid")?;
+    let orientation = decoder.orientation().map_err(|_| "photo_invalid")?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| "photo_invalid")?;
+    img.apply_orientation(orientation);
     Ok((encode(&shrink(&img, FULL))?, encode(&shrink(&img, THUMB))?))
 }
 

@@ -48,8 +48,7 @@ fn num(q: &ListQuery, k: &str) -> Option<u32> {
 }
 
 fn day(q: &ListQuery, k: &str) -> Option<NaiveDate> {
-    q.get(k)
-        .and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+    q.get(k).and_then(jiuzhu_domain::time::parse_day)
 }
 
 pub async fn notices(
@@ -161,11 +160,19 @@ async fn notice_photo(st: &AppState, id: &str, thumb: bool) -> AppResult<Respons
     Ok(crate::photo::response(jpeg))
 }
 
-pub async fn photo(State(st): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn photo(
+    State(st): State<AppState>,
+    Extension(_ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     notice_photo(&st, &id, false).await
 }
 
-pub async fn thumb(State(st): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn thumb(
+    State(st): State<AppState>,
+    Extension(_ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     notice_photo(&st, &id, true).await
 }
 

@@ -30,9 +30,9 @@ fn today() -> NaiveDate {
 fn parse_date(s: &str, field: &'static str) -> AppResult<Option<NaiveDate>> {
     match opt(s) {
         None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+        Some(v) => jiuzhu_domain::time::parse_day(&v)
             .map(Some)
-            .map_err(|_| AppError::invalid("date_invalid", field)),
+            .ok_or_else(|| AppError::invalid("date_invalid", field)),
     }
 }
 
@@ -57,15 +57,27 @@ fn version(s: &str) -> AppResult<i64> {
 }
 
 /// One candidate with its explanation read back for the table.
+///
+/// A pair often joins two jurisdictions (a family's report filed at home, the person in a
+/// station far away). Each side sees the other's comparison fields, as a public notice
+/// would show them, but opens it, sees its case number or decides on the pair only where
+/// `authz` allows.
 pub struct CandidateView {
     pub c: CandidateRow,
     pub explanation: Option<Explanation>,
+    pub may_open_case: bool,
+    pub may_open_report: bool,
+    pub may_decide: bool,
 }
 
 impl CandidateView {
-    fn new(c: CandidateRow) -> CandidateView {
+    fn new(c: CandidateRow, ctx: &Ctx) -> CandidateView {
+        let allowed = |a, region: &str| ctx.require(a, Resource::Tracing, region, None).is_ok();
         CandidateView {
             explanation: serde_json::from_str(&c.explanation).ok(),
+            may_open_case: allowed(Action::View, &c.region_code),
+            may_open_report: allowed(Action::View, &c.report_region),
+            may_decide: allowed(Action::Update, &c.region_code),
             c,
         }
     }
@@ -176,7 +188,7 @@ async fn case_page(
             .candidates_for_case(c.id)
             .await?
             .into_iter()
-            .map(CandidateView::new)
+            .map(|c| CandidateView::new(c, ctx))
             .collect(),
         tips: st.db.tips(c.id).await?,
         channels: SearchChannel::ALL.iter().map(|c| c.as_str()).collect(),
@@ -324,6 +336,10 @@ pub async fn photo_upload(
         .filter(|b| !b.is_empty())
         .ok_or_else(|| AppError::invalid("photo_required", "photo"))?;
     let result = async {
+        let _permit = crate::photo::DECODING
+            .acquire()
+            .await
+            .map_err(|_| AppError::invalid("photo_invalid", "photo"))?;
         let (full, thumb) = tokio::task::spawn_blocking(move || crate::photo::prepare(&bytes))
             .await
             .map_err(|_| AppError::invalid("photo_invalid", "photo"))?
@@ -453,6 +469,13 @@ async fn decide_candidate(
             st.db
                 .candidate_confirm(&ctx.actor, cand.id, v, evidence, &f.note)
                 .await?;
+            // Both are settled: neither is suggested to anyone again.
+            if let Err(e) = st.matcher.forget_case(&st.db, cand.case_id).await {
+                tracing::warn!(error = %e, "matching index not updated");
+            }
+            if let Err(e) = st.matcher.forget_report(&st.db, cand.report_id).await {
+                tracing::warn!(error = %e, "matching index not updated");
+            }
         } else {
             st.db
                 .candidate_reject(&ctx.actor, cand.id, v, &f.note)
@@ -527,7 +550,11 @@ pub async fn board(
     l.flash = flash(&ctx.tr, &q);
     Ok(render(&BoardPage {
         pager: Pager::new(&page, "/tracing", &q.keep(&[])),
-        candidates: page.items.into_iter().map(CandidateView::new).collect(),
+        candidates: page
+            .items
+            .into_iter()
+            .map(|c| CandidateView::new(c, &ctx))
+            .collect(),
         can_update: false,
         evidences: Vec::new(),
         shared: st.db.cases_shared_with(&scopes).await?,
@@ -836,7 +863,7 @@ async fn report_page(
             .candidates_for_report(r.id)
             .await?
             .into_iter()
-            .map(CandidateView::new)
+            .map(|c| CandidateView::new(c, ctx))
             .collect(),
         evidences: Evidence::ALL.iter().map(|c| c.as_str()).collect(),
         can_update: allowed(Action::Update),
@@ -903,7 +930,12 @@ pub async fn report_close(
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/missing-reports/{}?ok=saved", r.id)).into_response()),
+        Ok(_) => {
+            if let Err(e) = st.matcher.forget_report(&st.db, r.id).await {
+                tracing::warn!(error = %e, "matching index not updated");
+            }
+            Ok(Redirect::to(&format!("/missing-reports/{}?ok=saved", r.id)).into_response())
+        }
         Err(e) if is_form_error(&e) => {
             report_page(&st, &ctx, r, None, FormError::from(&ctx.tr, &e), None).await
         }
@@ -930,11 +962,11 @@ pub fn period(q: &ListQuery) -> (NaiveDate, NaiveDate) {
     let t = today();
     let from = q
         .get("from")
-        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .and_then(jiuzhu_domain::time::parse_day)
         .unwrap_or_else(|| NaiveDate::from_ymd_opt(t.year(), 1, 1).expect("1 January"));
     let to = q
         .get("to")
-        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .and_then(jiuzhu_domain::time::parse_day)
         .unwrap_or(t);
     (from, to.max(from))
 }
