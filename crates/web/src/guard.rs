@@ -176,8 +176,10 @@ fn client_ip(req: &Request, trust_proxy: bool) -> String {
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
         {
-            if let Some(first) = xff.split(',').next() {
-                return first.trim().chars().take(45).collect();
+            // The last entry is the one our proxy appended; earlier ones are whatever the
+            // client chose to send.
+            if let Some(last) = xff.rsplit(',').next().filter(|v| !v.trim().is_empty()) {
+                return last.trim().chars().take(45).collect();
             }
         }
     }

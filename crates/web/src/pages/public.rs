@@ -19,8 +19,25 @@ use jiuzhu_domain::{RegionCode, Sex};
 use jiuzhu_storage::tracing::{NoticeFilter, ReportSource};
 use serde::Deserialize;
 
-fn limited(st: &AppState, ctx: &Ctx) -> AppResult<()> {
-    if st.public_forms.allow(&ctx.actor.ip) {
+/// The address a public form counts against: an IPv6 client usually holds a whole /64,
+/// so that is one address here.
+fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_string(),
+    }
+}
+
+/// `what` keeps look-ups and submissions in separate counts, so checking a reference
+/// number does not use up the right to file a report.
+fn limited(st: &AppState, ctx: &Ctx, what: &str) -> AppResult<()> {
+    if st
+        .public_forms
+        .allow(&format!("{what}:{}", address_key(&ctx.actor.ip)))
+    {
         Ok(())
     } else {
         Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited"))
@@ -192,7 +209,7 @@ pub async fn tip(
     Path(id): Path<String>,
     Form(f): Form<TipForm>,
 ) -> AppResult<Response> {
-    limited(&st, &ctx)?;
+    limited(&st, &ctx, "submit")?;
     let n = st.db.public_notice(parse_id(&id)?).await?;
     if !f.website.is_empty() {
         return Err(AppError::new(StatusCode::BAD_REQUEST, "invalid_input"));
@@ -277,7 +294,7 @@ pub async fn seek(
     Extension(ctx): Extension<Ctx>,
     Form(f): Form<ReportForm>,
 ) -> AppResult<Response> {
-    limited(&st, &ctx)?;
+    limited(&st, &ctx, "submit")?;
     if !f.website.is_empty() {
         return Err(AppError::new(StatusCode::BAD_REQUEST, "invalid_input"));
     }
@@ -323,7 +340,7 @@ pub async fn status(
     let searched = !ref_no.is_empty();
     let found = if searched {
         // Lookups are limited too: reference numbers must not be guessable by brute force.
-        limited(&st, &ctx)?;
+        limited(&st, &ctx, "lookup")?;
         st.db.report_lookup(&ref_no).await?
     } else {
         None
@@ -338,4 +355,23 @@ pub async fn status(
         searched,
     })
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_slash_64() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:bbbb::9")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+        assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_key("::ffff:203.0.113.7"), "::ffff:203.0.113.7");
+    }
 }
