@@ -31,6 +31,10 @@ pub struct Config {
     pub argon2_memory_kib: u32,
     pub argon2_passes: u32,
     pub site_name: String,
+    /// Public form submissions (missing-person reports, tips) per address, and in all,
+    /// per 10 minutes.
+    pub public_form_limit: u32,
+    pub public_form_total: u32,
 }
 
 #[derive(Serialize)]
@@ -48,6 +52,8 @@ struct Defaults {
     argon2_memory_kib: u32,
     argon2_passes: u32,
     site_name: String,
+    public_form_limit: u32,
+    public_form_total: u32,
 }
 
 impl Default for Defaults {
@@ -66,6 +72,8 @@ impl Default for Defaults {
             argon2_memory_kib: 19 * 1024,
             argon2_passes: 2,
             site_name: "救助".into(),
+            public_form_limit: 10,
+            public_form_total: 2_000,
         }
     }
 }

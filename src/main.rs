@@ -140,6 +140,8 @@ fn web_config(cfg: &Config) -> WebConfig {
         secure_cookies: cfg.secure_cookies,
         trust_proxy: cfg.trust_proxy,
         site_name: cfg.site_name.clone(),
+        public_form_limit: cfg.public_form_limit,
+        public_form_total: cfg.public_form_total,
         ..WebConfig::default()
     }
 }

@@ -947,6 +947,33 @@ impl Db {
         Ok(ref_no)
     }
 
+    /// The tipsters' phone numbers of a case, so the station can call back (logged).
+    pub async fn tips_reveal(&self, actor: &Actor, case_id: i64) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, region_code, contact_enc FROM notice_tips WHERE case_id = $1 AND contact_enc IS NOT NULL",
+        )
+        .bind(case_id)
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let region = crate::stored_region(r.try_get::<String, _>("region_code")?)?;
+            self.log_access(
+                actor,
+                "notice_tip",
+                &id.to_string(),
+                "contact",
+                &region,
+                "reveal",
+            )
+            .await?;
+            let b: Vec<u8> = r.try_get("contact_enc")?;
+            out.push((id, self.keys().decrypt(TIP_AAD, &b)?));
+        }
+        Ok(out)
+    }
+
     pub async fn tips(&self, case_id: i64) -> Result<Vec<TipRow>> {
         let rows = sqlx::query("SELECT id, case_id, ref_no, message, contact_enc, created_at FROM notice_tips WHERE case_id = $1 ORDER BY created_at DESC")
             .bind(case_id)

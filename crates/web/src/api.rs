@@ -369,6 +369,65 @@ pub async fn case_candidates(
         .into_response())
 }
 
+pub async fn search_action_add(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let c = crate::pages::tracing::load_case(&st, &ctx, &id, Action::Update).await?;
+    let f: crate::pages::tracing::ActionForm = body(&bytes)?;
+    let a = st.db.search_action_add(&ctx.actor, &f.input(c.id)?).await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    decision: String,
+    version: i64,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn candidate_decide(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let cand = st.db.candidate(parse_id(&id)?).await?;
+    let c = st.db.case(cand.case_id).await?;
+    ctx.require(
+        Action::Update,
+        Resource::Tracing,
+        &c.region_code,
+        Some(c.station_id),
+    )?;
+    let d: Decision = body(&bytes)?;
+    let out = match d.decision.as_str() {
+        "confirm" => {
+            let evidence = jiuzhu_domain::tracing::Evidence::parse(&d.evidence)
+                .ok_or_else(|| AppError::invalid("evidence_required", "evidence"))?;
+            let out = st
+                .db
+                .candidate_confirm(&ctx.actor, cand.id, d.version, evidence, &d.note)
+                .await?;
+            let _ = st.matcher.forget_case(&st.db, cand.case_id).await;
+            let _ = st.matcher.forget_report(&st.db, cand.report_id).await;
+            out
+        }
+        "reject" => {
+            st.db
+                .candidate_reject(&ctx.actor, cand.id, d.version, &d.note)
+                .await?
+        }
+        _ => return Err(AppError::invalid("decision_invalid", "decision")),
+    };
+    Ok(Json(out).into_response())
+}
+
 pub async fn reports_list(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,

@@ -363,7 +363,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/tracing" | "/tracing/stats" | "/cases/{id}/search" | "/cases/{id}/photo" | "/missing-reports" | "/missing-reports/{id}"
             | "/api/v1/missing-reports" | "/api/v1/cases/{id}/candidates" | "/api/v1/tracing/stats") => vec!["leader", "qt.leader", "station", "hotline", "social"],
         (_, "/missing-reports/new" | "/missing-reports" | "/api/v1/missing-reports") => vec!["station", "hotline"],
-        ("POST", "/missing-reports/{id}/reveal") => vec!["station"],
+        ("POST", "/missing-reports/{id}/reveal" | "/cases/{id}/tips/reveal") => vec!["station"],
+        ("POST", "/api/v1/cases/{id}/search-actions" | "/api/v1/candidates/{id}/decision") => vec!["station", "social"],
         ("POST", "/cases/{id}/search" | "/cases/{id}/photo" | "/search-actions/{id}/result" | "/candidates/{id}/confirm" | "/candidates/{id}/reject"
             | "/missing-reports/{id}/close") => vec!["station", "social"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
@@ -1535,4 +1536,84 @@ async fn public_notices_show_only_notice_fields_and_a_flooded_form_stays_up() {
     assert_eq!(after - before, accepted as i64);
     let ready = v.get(format!("{}/readyz", app.base)).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_tracing_api_files_a_report_lists_candidates_and_decides() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "station", PASSWORD).await;
+    let station = station_id(&app).await;
+    let post = |path: String, body: serde_json::Value| {
+        c.post(format!("{}{path}", app.base))
+            .header("x-csrf-token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let case: serde_json::Value = post("/api/v1/cases".into(), serde_json::json!({"station_id": station, "channel": "police_escort", "name": "周志明", "sex": "male", "age": 45, "dialect": "温州话", "features": "右眉上方有痣"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let case_id = case["id"].as_i64().unwrap();
+    let filed = post("/api/v1/missing-reports".into(), serde_json::json!({"region_code": "331102", "name": "邹智明", "sex": "male", "age_when_missing": 44, "dialect": "温州话", "features": "右眉上方有痣", "reporter_name": "周芳", "contact": "13900001234"}))
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), StatusCode::CREATED);
+    let filed: serde_json::Value = filed.json().await.unwrap();
+    assert_eq!(filed["candidates"], 1, "{filed}");
+    assert_eq!(filed["report"]["contact_masked"], "139****1234");
+    let listed: serde_json::Value = c
+        .get(format!("{}/api/v1/cases/{case_id}/candidates", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cand = &listed["candidates"][0];
+    assert_eq!(cand["explanation"]["fields"][0]["field"], "name");
+    let (id, version) = (
+        cand["id"].as_i64().unwrap(),
+        cand["version"].as_i64().unwrap(),
+    );
+    let decide = |body: serde_json::Value| post(format!("/api/v1/candidates/{id}/decision"), body);
+    let bad = decide(serde_json::json!({"decision": "maybe", "version": version}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let stale = decide(
+        serde_json::json!({"decision": "reject", "version": version + 1, "note": "年龄不符"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let ok = decide(
+        serde_json::json!({"decision": "reject", "version": version, "note": "家属看照片后否认"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(
+        ok.json::<serde_json::Value>().await.unwrap()["status"],
+        "rejected"
+    );
+    // A search action through the API meets the notice deadline.
+    let today = jiuzhu_domain::time::local_date(chrono::Utc::now().timestamp_millis())
+        .unwrap()
+        .to_string();
+    let a = post(
+        format!("/api/v1/cases/{case_id}/search-actions"),
+        serde_json::json!({"channel": "notice", "requested_on": today, "reference": "GG-9"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.status(), StatusCode::CREATED);
+    assert!(app
+        .db
+        .case(case_id)
+        .await
+        .unwrap()
+        .notice_published_at
+        .is_some());
 }

@@ -137,11 +137,29 @@ struct CasePage {
     regions: Vec<(String, String)>,
     shares: Vec<String>,
     has_photo: bool,
+    /// Tipsters' phones, after a logged reveal.
+    tip_contacts: Option<Vec<(i64, String)>>,
+    can_reveal: bool,
+}
+
+impl CasePage {
+    fn tip_contact(&self, id: &i64) -> Option<&str> {
+        self.tip_contacts
+            .as_ref()?
+            .iter()
+            .find(|(t, _)| t == id)
+            .map(|(_, c)| c.as_str())
+    }
 }
 
 /// A case's search, for the caller: its own station changes it; jurisdictions it was
 /// shared with (协查共享) may read it.
-async fn load_case(st: &AppState, ctx: &Ctx, id: &str, action: Action) -> AppResult<CaseView> {
+pub(crate) async fn load_case(
+    st: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    action: Action,
+) -> AppResult<CaseView> {
     let c = st.db.case(parse_id(id)?).await?;
     let shares = st.db.case_shares(c.id).await?;
     ctx.require_shared(
@@ -160,6 +178,17 @@ async fn case_page(
     c: CaseView,
     err: FormError,
     flash_msg: Option<String>,
+) -> AppResult<Response> {
+    case_page_with(st, ctx, c, err, flash_msg, None).await
+}
+
+async fn case_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    c: CaseView,
+    err: FormError,
+    flash_msg: Option<String>,
+    tip_contacts: Option<Vec<(i64, String)>>,
 ) -> AppResult<Response> {
     let mut l = layout(
         ctx,
@@ -219,6 +248,15 @@ async fn case_page(
             .map(|r| r.to_string())
             .collect(),
         has_photo: st.db.photo(c.id, true).await?.is_some(),
+        tip_contacts,
+        can_reveal: ctx
+            .require(
+                Action::Reveal,
+                Resource::Tracing,
+                &c.region_code,
+                Some(c.station_id),
+            )
+            .is_ok(),
         c,
         l,
     });
@@ -235,6 +273,17 @@ pub async fn case_show(
     let c = load_case(&st, &ctx, &id, Action::View).await?;
     let msg = flash(&ctx.tr, &q);
     case_page(&st, &ctx, c, FormError::default(), msg).await
+}
+
+/// The tipsters' phones of a case (logged), so the station can call back.
+pub async fn tips_reveal(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let c = load_case(&st, &ctx, &id, Action::Reveal).await?;
+    let contacts = st.db.tips_reveal(&ctx.actor, c.id).await?;
+    case_page_with(&st, &ctx, c, FormError::default(), None, Some(contacts)).await
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -258,7 +307,7 @@ pub struct ActionForm {
 }
 
 impl ActionForm {
-    fn input(&self, case_id: i64) -> AppResult<SearchActionInput> {
+    pub(crate) fn input(&self, case_id: i64) -> AppResult<SearchActionInput> {
         Ok(SearchActionInput {
             case_id,
             channel: SearchChannel::parse(&self.channel)
