@@ -322,14 +322,31 @@ impl Db {
     }
 
     /// Searches other jurisdictions shared into the caller's: still unidentified ones.
+    /// A search shared with a county is listed for its townships too, as `authz` lets them
+    /// read it.
     pub async fn cases_shared_with(&self, scopes: &[RegionCode]) -> Result<Vec<SharedCase>> {
         let mut q = Sql::new(
             "SELECT s.case_id, c.case_no, p.name, o.name AS station, s.created_at FROM case_shares s \
              JOIN cases c ON c.id = s.case_id JOIN persons p ON p.id = c.person_id JOIN organisations o ON o.id = c.station_id \
-             WHERE c.unidentified = 1",
+             WHERE c.unidentified = 1 AND (1 = 0",
         );
-        q.scope("s.shared_with", scopes);
-        q.push(" ORDER BY s.created_at DESC LIMIT 100");
+        // An empty scope list leaves "1 = 0": nothing.
+        for sc in scopes {
+            if sc.is_nation() {
+                q.push(" OR 1 = 1");
+                continue;
+            }
+            let (lo, hi) = sc.subtree_range();
+            q.push(" OR (s.shared_with >= ").bind_text(lo);
+            q.push(" AND s.shared_with < ").bind_text(hi);
+            q.push(")");
+            let mut up = sc.parent();
+            while let Some(a) = up.filter(|a| !a.is_nation()) {
+                q.push(" OR s.shared_with = ").bind_text(a.to_string());
+                up = a.parent();
+            }
+        }
+        q.push(") ORDER BY s.created_at DESC LIMIT 100");
         let rows = sqlx::query_with(q.text(), q.args())
             .fetch_all(self.reader())
             .await?;
@@ -1637,8 +1654,14 @@ impl Db {
              FROM search_actions a WHERE 1 = 1",
         );
         q.scope("a.region_code", scopes);
-        q.push(" AND a.created_at >= ").bind_i64(from_ms);
-        q.push(" AND a.created_at < ").bind_i64(to_ms);
+        // By the day the action was taken, not the day it was typed in.
+        let day = |ms: i64| {
+            jiuzhu_domain::time::local_date(ms)
+                .map(date_text)
+                .unwrap_or_default()
+        };
+        q.push(" AND a.requested_on >= ").bind_text(day(from_ms));
+        q.push(" AND a.requested_on < ").bind_text(day(to_ms));
         q.push(" GROUP BY a.channel ORDER BY a.channel");
         for r in sqlx::query_with(q.text(), q.args())
             .fetch_all(self.reader())
@@ -1662,7 +1685,12 @@ impl Db {
             true,
         ))
         .await?;
-        let three_months_ago = now_ms() - 90 * 86_400_000;
+        // 滞留超过3个月: calendar months, as the rule says, not 90 days.
+        let today = jiuzhu_domain::time::local_date(now_ms()).expect("valid now");
+        let three_months_ago = today
+            .checked_sub_months(chrono::Months::new(3))
+            .map(jiuzhu_domain::time::local_midnight_ms)
+            .unwrap_or(0);
         let mut q = Sql::new(
             "SELECT c.id, p.name, c.admitted_at FROM cases c JOIN persons p ON p.id = c.person_id \
              WHERE c.unidentified = 1 AND c.departed_at IS NULL AND c.admitted_at < ",

@@ -193,6 +193,14 @@ async fn story(url: &str) {
         .await
         .unwrap()
         .is_empty());
+    // A township of 青田 sees what was shared with its county.
+    assert_eq!(
+        db.cases_shared_with(&[RegionCode::parse("331121001000").unwrap()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // The public notice shows what a notice may show, and only for a published notice.
     let notices = db
