@@ -406,25 +406,14 @@ pub async fn candidate_decide(
         Some(c.station_id),
     )?;
     let d: Decision = body(&bytes)?;
-    let out = match d.decision.as_str() {
-        "confirm" => {
-            let evidence = jiuzhu_domain::tracing::Evidence::parse(&d.evidence)
-                .ok_or_else(|| AppError::invalid("evidence_required", "evidence"))?;
-            let out = st
-                .db
-                .candidate_confirm(&ctx.actor, cand.id, d.version, evidence, &d.note)
-                .await?;
-            let _ = st.matcher.forget_case(&st.db, cand.case_id).await;
-            let _ = st.matcher.forget_report(&st.db, cand.report_id).await;
-            out
-        }
-        "reject" => {
-            st.db
-                .candidate_reject(&ctx.actor, cand.id, d.version, &d.note)
-                .await?
-        }
+    let confirm = match d.decision.as_str() {
+        "confirm" => true,
+        "reject" => false,
         _ => return Err(AppError::invalid("decision_invalid", "decision")),
     };
+    let out =
+        crate::pages::tracing::decide(&st, &ctx, &cand, confirm, d.version, &d.evidence, &d.note)
+            .await?;
     Ok(Json(out).into_response())
 }
 
@@ -450,19 +439,7 @@ pub async fn report_create(
     bytes: Bytes,
 ) -> AppResult<Response> {
     let f: crate::pages::tracing::ReportForm = body(&bytes)?;
-    let input = f.input()?;
-    let region = input
-        .region
-        .clone()
-        .ok_or_else(|| AppError::invalid("region_required", "region_code"))?;
-    ctx.require(Action::Create, Resource::Tracing, region.as_str(), None)?;
-    let r = crate::pages::tracing::file_report(
-        &st,
-        &ctx,
-        jiuzhu_storage::tracing::ReportSource::Staff,
-        &input,
-    )
-    .await?;
+    let r = crate::pages::tracing::file_staff_report(&st, &ctx, &f).await?;
     let candidates = st.db.candidates_for_report(r.id).await?.len();
     Ok((
         StatusCode::CREATED,
@@ -476,16 +453,7 @@ pub async fn tracing_stats(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let scopes = ctx.scopes(Action::View, Resource::Tracing);
-    let (from, to) = crate::pages::tracing::period(&q);
-    let s = st
-        .db
-        .tracing_stats(
-            &scopes,
-            jiuzhu_domain::time::local_midnight_ms(from),
-            jiuzhu_domain::time::local_midnight_ms(to + chrono::Duration::days(1)),
-        )
-        .await?;
+    let (from, to, s) = crate::pages::tracing::figures(&st, &ctx, &q).await?;
     Ok(
         Json(json!({ "from": from, "to": to, "figures": s, "success_rate": s.success_rate() }))
             .into_response(),

@@ -23,6 +23,12 @@ pub const LANG_COOKIE: &str = "jz_lang";
 /// Largest request body accepted anywhere (forms and JSON). Uploads get their own limit.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// A stored record's region; one that does not parse was changed behind our back and is
+/// reachable by nobody.
+fn record_region(region: &str) -> AppResult<RegionCode> {
+    RegionCode::try_from(region.to_string()).map_err(|_| AppError::forbidden())
+}
+
 /// Everything a handler knows about the caller. Only the guard builds one.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -63,19 +69,15 @@ impl Ctx {
         region: &str,
         org: Option<i64>,
     ) -> AppResult<()> {
-        let region = RegionCode::try_from(region.to_string()).map_err(|_| AppError::forbidden())?;
-        if self.allows(
+        let region = record_region(region)?;
+        self.require_target(
             action,
             resource,
             Target::Record {
                 region: &region,
                 organisation_id: org,
             },
-        ) {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
+        )
     }
 
     /// As [`Ctx::require`], for a record its owner shared with other jurisdictions: they
@@ -88,8 +90,8 @@ impl Ctx {
         org: Option<i64>,
         shared_with: &[RegionCode],
     ) -> AppResult<()> {
-        let region = RegionCode::try_from(region.to_string()).map_err(|_| AppError::forbidden())?;
-        if self.allows(
+        let region = record_region(region)?;
+        self.require_target(
             action,
             resource,
             Target::Shared {
@@ -97,7 +99,16 @@ impl Ctx {
                 organisation_id: org,
                 shared_with,
             },
-        ) {
+        )
+    }
+
+    fn require_target(
+        &self,
+        action: Action,
+        resource: Resource,
+        target: Target<'_>,
+    ) -> AppResult<()> {
+        if self.allows(action, resource, target) {
             Ok(())
         } else {
             Err(AppError::forbidden())

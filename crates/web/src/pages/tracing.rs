@@ -495,6 +495,39 @@ pub struct DecisionForm {
     back: String,
 }
 
+/// A worker's decision on a pair, from the page or the API. The caller has checked that
+/// they may update the case's search.
+pub(crate) async fn decide(
+    st: &AppState,
+    ctx: &Ctx,
+    cand: &CandidateRow,
+    confirm: bool,
+    version: i64,
+    evidence: &str,
+    note: &str,
+) -> AppResult<CandidateRow> {
+    if !confirm {
+        return Ok(st
+            .db
+            .candidate_reject(&ctx.actor, cand.id, version, note)
+            .await?);
+    }
+    let evidence = Evidence::parse(evidence)
+        .ok_or_else(|| AppError::invalid("evidence_required", "evidence"))?;
+    let out = st
+        .db
+        .candidate_confirm(&ctx.actor, cand.id, version, evidence, note)
+        .await?;
+    // Both are settled: neither is suggested to anyone again.
+    if let Err(e) = st.matcher.forget_case(&st.db, cand.case_id).await {
+        tracing::warn!(error = %e, "matching index not updated");
+    }
+    if let Err(e) = st.matcher.forget_report(&st.db, cand.report_id).await {
+        tracing::warn!(error = %e, "matching index not updated");
+    }
+    Ok(out)
+}
+
 async fn decide_candidate(
     st: &AppState,
     ctx: &Ctx,
@@ -511,28 +544,19 @@ async fn decide_candidate(
         Some(c.station_id),
     )?;
     let result = async {
-        let v = version(&f.version)?;
-        if confirm {
-            let evidence = Evidence::parse(&f.evidence)
-                .ok_or_else(|| AppError::invalid("evidence_required", "evidence"))?;
-            st.db
-                .candidate_confirm(&ctx.actor, cand.id, v, evidence, &f.note)
-                .await?;
-            // Both are settled: neither is suggested to anyone again.
-            if let Err(e) = st.matcher.forget_case(&st.db, cand.case_id).await {
-                tracing::warn!(error = %e, "matching index not updated");
-            }
-            if let Err(e) = st.matcher.forget_report(&st.db, cand.report_id).await {
-                tracing::warn!(error = %e, "matching index not updated");
-            }
-        } else {
-            st.db
-                .candidate_reject(&ctx.actor, cand.id, v, &f.note)
-                .await?;
-        }
-        Ok::<_, AppError>(())
+        decide(
+            st,
+            ctx,
+            &cand,
+            confirm,
+            version(&f.version)?,
+            &f.evidence,
+            &f.note,
+        )
+        .await
     }
-    .await;
+    .await
+    .map(|_| ());
     let back = if f.back == "report" {
         format!("/missing-reports/{}", cand.report_id)
     } else {
@@ -824,22 +848,28 @@ pub async fn file_report(
     Ok(r)
 }
 
+/// A report taken at the counter or on the hotline, from the form or the API: filed in a
+/// region the caller may create reports for.
+pub(crate) async fn file_staff_report(
+    st: &AppState,
+    ctx: &Ctx,
+    f: &ReportForm,
+) -> AppResult<ReportRow> {
+    let input = f.input()?;
+    let region = input
+        .region
+        .clone()
+        .ok_or_else(|| AppError::invalid("region_required", "region_code"))?;
+    ctx.require(Action::Create, Resource::Tracing, region.as_str(), None)?;
+    file_report(st, ctx, ReportSource::Staff, &input).await
+}
+
 pub async fn report_create(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Form(f): Form<ReportForm>,
 ) -> AppResult<Response> {
-    let result = async {
-        let input = f.input()?;
-        let region = input
-            .region
-            .clone()
-            .ok_or_else(|| AppError::invalid("region_required", "region_code"))?;
-        ctx.require(Action::Create, Resource::Tracing, region.as_str(), None)?;
-        file_report(&st, &ctx, ReportSource::Staff, &input).await
-    }
-    .await;
-    match result {
+    match file_staff_report(&st, &ctx, &f).await {
         Ok(r) => Ok(Redirect::to(&format!("/missing-reports/{}?ok=created", r.id)).into_response()),
         Err(e) if is_form_error(&e) => {
             report_new_page(&st, &ctx, f.clone(), FormError::from(&ctx.tr, &e)).await
@@ -1006,8 +1036,26 @@ struct StatsPage {
     mean_days: String,
 }
 
+/// The figures for the caller's jurisdiction over the period asked for, both days included.
+pub(crate) async fn figures(
+    st: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+) -> AppResult<(NaiveDate, NaiveDate, TracingStats)> {
+    let (from, to) = period(q);
+    let s = st
+        .db
+        .tracing_stats(
+            &ctx.scopes(Action::View, Resource::Tracing),
+            jiuzhu_domain::time::local_midnight_ms(from),
+            jiuzhu_domain::time::local_midnight_ms(to + chrono::Duration::days(1)),
+        )
+        .await?;
+    Ok((from, to, s))
+}
+
 /// The period of a stats page: `from`/`to` dates, by default this year so far.
-pub fn period(q: &ListQuery) -> (NaiveDate, NaiveDate) {
+fn period(q: &ListQuery) -> (NaiveDate, NaiveDate) {
     let t = today();
     let from = q
         .get("from")
@@ -1025,16 +1073,7 @@ pub async fn stats(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let scopes = ctx.scopes(Action::View, Resource::Tracing);
-    let (from, to) = period(&q);
-    let s = st
-        .db
-        .tracing_stats(
-            &scopes,
-            jiuzhu_domain::time::local_midnight_ms(from),
-            jiuzhu_domain::time::local_midnight_ms(to + chrono::Duration::days(1)),
-        )
-        .await?;
+    let (from, to, s) = figures(&st, &ctx, &q).await?;
     let l = layout(
         &ctx,
         &st,
