@@ -258,7 +258,7 @@ pub(crate) const CASE_COLS: &str = "c.id, c.case_no, c.region_code, c.station_id
     c.linked_case_id, c.version, p.name, p.sex, p.birth_date, p.estimated_age, p.estimated_on, p.resident_id_enc, \
     p.origin_region, p.dialect, p.height_cm, p.features, p.clothing, p.needs_collection, p.mental_or_intellectual";
 
-fn date_text(d: NaiveDate) -> String {
+pub(crate) fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 

@@ -9,7 +9,7 @@
 
 use crate::audit::{self, Change, Event};
 use crate::sql::{fetch_paged, Sql};
-use crate::station::{CaseView, CASE_COLS};
+use crate::station::{date_text, CaseView, CASE_COLS};
 use crate::{now_ms, Actor, Db, Page, Paged, Result, Sort, StoreError};
 use chrono::NaiveDate;
 use jiuzhu_domain::tracing::{
@@ -23,10 +23,6 @@ use sqlx::Row;
 
 const CONTACT_AAD: &str = "missing_reports.contact";
 const TIP_AAD: &str = "notice_tips.contact";
-
-fn date_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
 
 fn too_long(s: &str, max: usize) -> bool {
     s.chars().count() > max
@@ -727,22 +723,22 @@ impl Db {
 
     /// Every open report, for building the matching index.
     pub async fn reports_open_all(&self) -> Result<Vec<ReportRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {REPORT_COLS} FROM missing_reports WHERE status = 'open' ORDER BY id"
-        ))
-        .fetch_all(self.reader())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| self.report_row(r))
-            .collect::<std::result::Result<_, _>>()?)
+        self.reports_where("r.status = 'open'").await
     }
 
     /// Open reports with no suggested pair at all: what a catch-up pass looks at.
     pub async fn reports_without_candidates(&self) -> Result<Vec<ReportRow>> {
+        self.reports_where(
+            "r.status = 'open' AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.report_id = r.id)",
+        )
+        .await
+    }
+
+    /// Every report meeting a fixed condition (no parameters), by id: the matching index's
+    /// whole-table reads.
+    async fn reports_where(&self, condition: &str) -> Result<Vec<ReportRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {REPORT_COLS} FROM missing_reports r WHERE r.status = 'open' \
-             AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.report_id = r.id) ORDER BY r.id"
+            "SELECT {REPORT_COLS} FROM missing_reports r WHERE {condition} ORDER BY r.id"
         ))
         .fetch_all(self.reader())
         .await?;
@@ -755,9 +751,17 @@ impl Db {
     /// Unidentified people still in a station with no suggested pair at all: the other
     /// half of a catch-up pass.
     pub async fn cases_without_candidates(&self) -> Result<Vec<CaseView>> {
+        self.cases_where(
+            "c.unidentified = 1 AND c.departed_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.case_id = c.id)",
+        )
+        .await
+    }
+
+    /// As [`Db::reports_where`], for cases with their person.
+    async fn cases_where(&self, condition: &str) -> Result<Vec<CaseView>> {
         let rows = sqlx::query(&format!(
-            "SELECT {CASE_COLS} FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.unidentified = 1 \
-             AND c.departed_at IS NULL AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.case_id = c.id) ORDER BY c.id"
+            "SELECT {CASE_COLS} FROM cases c JOIN persons p ON p.id = c.person_id WHERE {condition} ORDER BY c.id"
         ))
         .fetch_all(self.reader())
         .await?;
@@ -862,15 +866,7 @@ impl Db {
     /// long-gone person may still be someone's missing relative): the found side of
     /// the matching index.
     pub async fn unidentified_cases_all(&self) -> Result<Vec<CaseView>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CASE_COLS} FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.unidentified = 1 ORDER BY c.id"
-        ))
-        .fetch_all(self.reader())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| self.case_row(r))
-            .collect::<std::result::Result<_, _>>()?)
+        self.cases_where("c.unidentified = 1").await
     }
 }
 

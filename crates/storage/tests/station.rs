@@ -2,6 +2,8 @@
 //! deadlines run; a boy cannot walk out alone; a second stay of the same man is linked to
 //! the first. On SQLite, and on PostgreSQL when `JIUZHU_TEST_POSTGRES_URL` is set.
 
+mod common;
+
 use chrono::{Duration, NaiveDate, Utc};
 use jiuzhu_domain::case::{CaseEvent, Channel, Exit, Screening, Travel};
 use jiuzhu_domain::deadline::{DeadlineKind, DeadlineStatus};
@@ -11,35 +13,6 @@ use jiuzhu_storage::regions::parse_region_file;
 use jiuzhu_storage::station::{IntakeInput, PersonInput};
 use jiuzhu_storage::{Actor, Backend, Db, Keyring, StoreError};
 use sqlx::Connection;
-
-async fn databases() -> Vec<(String, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out = vec![(
-        format!("sqlite://{}/station.db", dir.path().display()),
-        Some(dir),
-    )];
-    match std::env::var("JIUZHU_TEST_POSTGRES_URL") {
-        Ok(base) => {
-            sqlx::any::install_default_drivers();
-            let name = format!(
-                "jiuzhu_station_{}_{}",
-                std::process::id(),
-                Utc::now().timestamp_subsec_nanos() % 100_000
-            );
-            let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let (head, _) = base.rsplit_once('/').unwrap();
-            out.push((format!("{head}/{name}"), None));
-        }
-        Err(_) => {
-            eprintln!("PostgreSQL station story SKIPPED: JIUZHU_TEST_POSTGRES_URL is not set")
-        }
-    }
-    out
-}
 
 fn staff() -> Actor {
     Actor {
@@ -63,7 +36,7 @@ fn person(name: &str, sex: Sex, age: u32) -> PersonInput {
 
 #[tokio::test]
 async fn station_story_runs_on_every_backend() {
-    for (url, _dir) in databases().await {
+    for (url, _dir) in common::databases("station").await {
         eprintln!(
             "station story on {}",
             Backend::from_url(&url).unwrap().as_str()

@@ -4,6 +4,8 @@
 //! rejected until its data changes. On SQLite, and on PostgreSQL when
 //! `JIUZHU_TEST_POSTGRES_URL` is set.
 
+mod common;
+
 use chrono::{Duration, Utc};
 use jiuzhu_domain::case::Channel;
 use jiuzhu_domain::tracing::{ChannelOutcome, Evidence, SearchChannel};
@@ -15,36 +17,6 @@ use jiuzhu_storage::tracing::{
     CandidateInput, NoticeFilter, ReportInput, ReportSource, SearchActionInput,
 };
 use jiuzhu_storage::{Actor, Backend, Db, Keyring, Page, StoreError};
-use sqlx::Connection;
-
-async fn databases() -> Vec<(String, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out = vec![(
-        format!("sqlite://{}/tracing.db", dir.path().display()),
-        Some(dir),
-    )];
-    match std::env::var("JIUZHU_TEST_POSTGRES_URL") {
-        Ok(base) => {
-            sqlx::any::install_default_drivers();
-            let name = format!(
-                "jiuzhu_tracing_{}_{}",
-                std::process::id(),
-                Utc::now().timestamp_subsec_nanos() % 100_000
-            );
-            let mut conn = sqlx::AnyConnection::connect(base.trim()).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let (head, _) = base.trim().rsplit_once('/').unwrap();
-            out.push((format!("{head}/{name}"), None));
-        }
-        Err(_) => {
-            eprintln!("PostgreSQL tracing story SKIPPED: JIUZHU_TEST_POSTGRES_URL is not set")
-        }
-    }
-    out
-}
 
 fn pair(case_id: i64, report_id: i64, fingerprint: &str) -> CandidateInput {
     CandidateInput {
@@ -59,7 +31,7 @@ fn pair(case_id: i64, report_id: i64, fingerprint: &str) -> CandidateInput {
 
 #[tokio::test]
 async fn tracing_story_runs_on_every_backend() {
-    for (url, _dir) in databases().await {
+    for (url, _dir) in common::databases("tracing").await {
         eprintln!(
             "tracing story on {}",
             Backend::from_url(&url).unwrap().as_str()
