@@ -19,6 +19,7 @@ mod greedy;
 pub mod model;
 pub mod replan;
 pub mod visits;
+mod vrp;
 
 pub use check::{check, Violation};
 pub use greedy::GreedyInsertion;
@@ -28,6 +29,7 @@ pub use model::{
 };
 pub use replan::{coverage, insert_urgent, Churn, Coverage};
 pub use visits::{expand, Problem, Visit, VisitKind};
+pub use vrp::{Budget, Outcome, VrpCoreSolver};
 
 /// Input a user can correct, with stable codes for the pages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,7 +3,8 @@
 //! solver; broken plans are caught; bad input is refused with the error a user can act on.
 
 use jiuzhu_planner::{
-    check, expand, plan, validate, GreedyInsertion, LatLon, PlanError, Sighting, Violation,
+    check, coverage, expand, plan, validate, Budget, GreedyInsertion, LatLon, Outcome, PlanError,
+    Sighting, Violation, VrpCoreSolver,
 };
 use proptest::prelude::*;
 
@@ -212,7 +213,76 @@ proptest! {
         let (problem, p) = plan(&input, &GreedyInsertion).unwrap();
         let v = check(&problem, &p);
         prop_assert!(executable(&v).is_empty(), "{:?}", v);
+
+        // The metaheuristic on a small budget: also executable, and never below the
+        // baseline's coverage (it starts from the greedy plan and keeps the better one).
+        let (m, outcome) = small_vrp().solve_explained(&problem);
+        prop_assert!(
+            matches!(outcome, Outcome::Search | Outcome::NotBetter),
+            "{:?}",
+            outcome
+        );
+        let v = check(&problem, &m);
+        prop_assert!(executable(&v).is_empty(), "{:?}", v);
+        let (cg, cm) = (coverage(&problem, &p), coverage(&problem, &m));
+        prop_assert!(cm.key >= cg.key && cm.weighted >= cg.weighted, "{:?} vs {:?}", cm, cg);
+        if cm.weighted == cg.weighted {
+            prop_assert!(cm.travel_s <= cg.travel_s);
+        }
     }
+}
+
+/// A budget that keeps the debug test suite fast.
+fn small_vrp() -> VrpCoreSolver {
+    VrpCoreSolver {
+        budget: Budget {
+            millis: 60,
+            max_generations: Some(40),
+        },
+    }
+}
+
+#[test]
+fn the_metaheuristic_plans_the_demo_city_with_less_travel_than_the_baseline() {
+    let input = city(331102, 47, 5);
+    let (problem, g) = plan(&input, &GreedyInsertion).unwrap();
+    let solver = VrpCoreSolver {
+        budget: Budget {
+            millis: 1500,
+            max_generations: Some(150),
+        },
+    };
+    let (m, outcome) = solver.solve_explained(&problem);
+    assert_eq!(outcome, Outcome::Search);
+    assert_eq!(check(&problem, &m), vec![]);
+    let (cg, cm) = (coverage(&problem, &g), coverage(&problem, &m));
+    assert_eq!(cm.key, 1.0);
+    assert!(cm.weighted >= cg.weighted);
+    assert!(
+        cm.travel_s < cg.travel_s,
+        "{} s vs greedy {} s",
+        cm.travel_s,
+        cg.travel_s
+    );
+    // The urgent fast path works on its plan as on the baseline's.
+    let now = 11 * H;
+    let mut urgent = input.clone();
+    urgent.sightings.push(Sighting {
+        id: 5,
+        pos: LatLon {
+            lat: 28.45,
+            lon: 119.93,
+        },
+        urgent: true,
+        ready_s: now,
+        respond_by_s: now + 1800,
+        service_s: 900,
+    });
+    let p2 = expand(&urgent).unwrap();
+    let visit = p2.visits.len() - 1;
+    let (after, churn) = jiuzhu_planner::insert_urgent(&p2, &m, visit, now).expect("a team can go");
+    assert_eq!(executable(&check(&p2, &after)), Vec::<&Violation>::new());
+    assert_eq!(churn.moved, 0);
 }
 
 #[test]

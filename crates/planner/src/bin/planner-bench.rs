@@ -1,45 +1,74 @@
-//! `planner-bench [--seed S] [--replans N]`: the demo city's day (47 hotspots, 5 teams on
-//! two shifts) planned by the baseline solver, then N urgent sightings at random times and
-//! places each put into the running plan. Prints plan time, coverage, travel, re-plan
-//! latency p50/p95/max and churn. (The Solomon comparison with PyVRP, OR-Tools and VROOM
-//! comes with the metaheuristic solver.)
+//! `planner-bench [--seed S] [--replans N] [--budget-ms MS] [--solver greedy|vrp-core|both]`:
+//! the demo city's day (47 hotspots, 5 teams on two shifts) planned by each solver, then N
+//! urgent sightings at random times and places each put into that running plan by the
+//! re-plan fast path (insertion, no stop moved between teams). Prints plan time, coverage,
+//! travel, re-plan latency p50/p95/max and churn, then one `RESULT` line per solver for
+//! `bench/planner.sh`. The Solomon comparison is `solomon-bench`.
 
 use jiuzhu_planner::demo::{city, Lcg};
 use jiuzhu_planner::{
-    check, coverage, expand, insert_urgent, plan, GreedyInsertion, LatLon, Sighting,
+    check, coverage, expand, insert_urgent, plan, GreedyInsertion, LatLon, Sighting, Solver,
+    Violation, VrpCoreSolver,
 };
 use std::time::Instant;
 
 fn main() {
     let mut seed = 331102u64;
     let mut replans = 200usize;
+    let mut budget_ms = 700u64;
+    let mut which = "both".to_string();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seed" => seed = it.next().and_then(|v| v.parse().ok()).expect("--seed N"),
             "--replans" => replans = it.next().and_then(|v| v.parse().ok()).expect("--replans N"),
+            "--budget-ms" => {
+                budget_ms = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--budget-ms MS")
+            }
+            "--solver" => which = it.next().expect("--solver greedy|vrp-core|both"),
             other => panic!("unknown argument {other}"),
         }
     }
+    let vrp = VrpCoreSolver::with_millis(budget_ms);
+    let solvers: Vec<&dyn Solver> = match which.as_str() {
+        "greedy" => vec![&GreedyInsertion],
+        "vrp-core" => vec![&vrp],
+        "both" => vec![&GreedyInsertion, &vrp],
+        other => panic!("unknown solver {other}"),
+    };
+    for solver in solvers {
+        run(solver, seed, replans, budget_ms);
+    }
+}
+
+fn run(solver: &dyn Solver, seed: u64, replans: usize, budget_ms: u64) {
     let input = city(seed, 47, 5);
     let t = Instant::now();
-    let (problem, day) = plan(&input, &GreedyInsertion).expect("valid demo city");
+    let (problem, day) = plan(&input, solver).expect("valid demo city");
     let plan_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let violations = check(&problem, &day);
     assert!(
-        check(&problem, &day).is_empty(),
-        "the day's plan is feasible"
+        violations.is_empty(),
+        "the day's plan is feasible: {violations:?}"
     );
     let c = coverage(&problem, &day);
-    println!("solver              greedy-insertion (baseline)");
+    let planned: usize = day.routes.iter().map(|r| r.stops.len()).sum();
+    println!("solver              {}", solver.name());
+    if solver.name() == "vrp-core" {
+        println!("budget              {budget_ms} ms, one thread, warm start from greedy");
+    }
     println!(
-        "visits              {} ({} required)",
+        "visits              {} ({} required), {planned} planned",
         problem.visits.len(),
         problem.visits.iter().filter(|v| v.required).count()
     );
-    println!("plan                {plan_ms:.2} ms");
+    println!("plan                {plan_ms:.1} ms");
     println!("key coverage        {:.3}", c.key);
     println!("weighted coverage   {:.3}", c.weighted);
-    println!("travel              {:.1} h", c.travel_s as f64 / 3600.0);
+    println!("travel              {:.2} h", c.travel_s as f64 / 3600.0);
 
     let mut r = Lcg(seed ^ 0x9e37_79b9);
     let mut lat_ms = Vec::with_capacity(replans);
@@ -67,7 +96,7 @@ fn main() {
             Some((after, churn)) => {
                 debug_assert!(check(&p2, &after)
                     .iter()
-                    .all(|v| matches!(v, jiuzhu_planner::Violation::RequiredMissed { .. })));
+                    .all(|v| matches!(v, Violation::RequiredMissed { .. })));
                 max_moved = max_moved.max(churn.moved);
                 max_dropped = max_dropped.max(churn.dropped);
             }
@@ -84,4 +113,15 @@ fn main() {
         q(1.0)
     );
     println!("churn               moved between teams ≤ {max_moved}, optional stops dropped ≤ {max_dropped}");
+    println!();
+    println!(
+        "RESULT demo solver={} plan_ms={plan_ms:.1} key={:.3} weighted={:.3} travel_h={:.2} planned={planned} visits={} replan_p50_ms={:.2} replan_p95_ms={:.2} moved_max={max_moved} dropped_max={max_dropped} unreachable={failed}",
+        solver.name(),
+        c.key,
+        c.weighted,
+        c.travel_s as f64 / 3600.0,
+        problem.visits.len(),
+        q(0.5),
+        q(0.95),
+    );
 }
