@@ -98,6 +98,10 @@ string_enum! {
         Register = "register",
         /// 寻亲: search actions, families' missing-person reports, candidate review.
         Tracing = "tracing",
+        /// 街面巡查: hotspots, sightings and dispatch, patrol contacts, plans, weather
+        /// campaigns, rescue posts. `Manage` is the configuration (hotspots, cameras, teams,
+        /// posts, warnings).
+        Outreach = "outreach",
     }
 }
 
@@ -148,6 +152,14 @@ pub fn role_permits(role: Role, action: Action, resource: Resource) -> bool {
         (Tracing, HotlineOperator) => matches!(action, View | Create),
         (Tracing, BureauLeader) => matches!(action, View | Export),
         (Tracing, _) => false,
+        // The hotline and video desk take sightings, dispatch and enter warnings; teams on
+        // the street record what they find; the station runs the whole of it.
+        (Outreach, StationStaff) => matches!(action, View | Create | Update | Manage | Export),
+        (Outreach, HotlineOperator) => matches!(action, View | Create | Update | Manage),
+        (Outreach, PatrolStaff) => matches!(action, View | Create | Update),
+        (Outreach, SocialWorker) => action == View,
+        (Outreach, BureauLeader) => matches!(action, View | Export),
+        (Outreach, _) => false,
     }
 }
 

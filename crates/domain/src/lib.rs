@@ -26,6 +26,7 @@ pub mod deadline;
 pub mod follow_up;
 pub mod mask;
 pub mod money;
+pub mod outreach;
 pub mod password;
 pub mod region;
 pub mod report;

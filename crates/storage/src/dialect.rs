@@ -19,6 +19,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "register", include_str!("../migrations/sqlite/0004_register.sql")),
     (5, "special_groups", include_str!("../migrations/sqlite/0005_special_groups.sql")),
     (6, "tracing", include_str!("../migrations/sqlite/0006_tracing.sql")),
+    (7, "outreach", include_str!("../migrations/sqlite/0007_outreach.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -28,6 +29,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "register", include_str!("../migrations/postgres/0004_register.sql")),
     (5, "special_groups", include_str!("../migrations/postgres/0005_special_groups.sql")),
     (6, "tracing", include_str!("../migrations/postgres/0006_tracing.sql")),
+    (7, "outreach", include_str!("../migrations/postgres/0007_outreach.sql")),
 ];
 
 impl Backend {

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod dialect;
 mod error;
 pub mod orgs;
+pub mod outreach;
 pub mod regions;
 pub mod register;
 pub mod sessions;

@@ -30,7 +30,7 @@ fn too_long(s: &str, max: usize) -> bool {
 
 /// A reference number a family can read over the phone: prefix, date, six characters
 /// without look-alikes (no 0/O, 1/I).
-fn reference(prefix: &str) -> String {
+pub(crate) fn reference(prefix: &str) -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut rng = rand::thread_rng();
     let tail: String = (0..6)
