@@ -18,6 +18,7 @@ pub mod demo;
 mod greedy;
 pub mod model;
 pub mod replan;
+pub mod solomon;
 pub mod visits;
 mod vrp;
 

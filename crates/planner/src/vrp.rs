@@ -98,7 +98,6 @@ pub(crate) struct VehicleSpec {
     pub capacity: Option<i32>,
 }
 
-#[allow(dead_code)] // the Solomon variants come with the Solomon reader
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Objective {
     /// Required jobs missed (by weight), optional weight missed, then travel (the distance
