@@ -35,6 +35,8 @@ pub struct Config {
     /// per 10 minutes.
     pub public_form_limit: u32,
     pub public_form_total: u32,
+    /// Map tiles URL template; empty for the bundled offline basemap.
+    pub map_tiles: String,
 }
 
 #[derive(Serialize)]
@@ -54,6 +56,7 @@ struct Defaults {
     site_name: String,
     public_form_limit: u32,
     public_form_total: u32,
+    map_tiles: String,
 }
 
 impl Default for Defaults {
@@ -74,6 +77,7 @@ impl Default for Defaults {
             site_name: "救助".into(),
             public_form_limit: 10,
             public_form_total: 2_000,
+            map_tiles: String::new(),
         }
     }
 }

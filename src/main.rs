@@ -142,6 +142,7 @@ fn web_config(cfg: &Config) -> WebConfig {
         site_name: cfg.site_name.clone(),
         public_form_limit: cfg.public_form_limit,
         public_form_total: cfg.public_form_total,
+        map_tiles: cfg.map_tiles.clone(),
         ..WebConfig::default()
     }
 }

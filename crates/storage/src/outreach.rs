@@ -928,6 +928,39 @@ impl Db {
         .await
     }
 
+    /// The list behind the figures: by channel, newest first.
+    pub async fn sightings_filtered(
+        &self,
+        scopes: &[RegionCode],
+        open_only: bool,
+        channel: Option<&str>,
+        q: &str,
+        page: Page,
+    ) -> Result<Paged<Sighting>> {
+        let mut s = Sql::new(&format!("{SIGHTING_FROM} WHERE 1 = 1"));
+        s.scope("s.region_code", scopes);
+        if open_only {
+            s.push(" AND s.status <> 'closed'");
+        }
+        if let Some(c) = channel {
+            s.push(" AND s.channel = ");
+            s.bind_text(c);
+        }
+        s.keyword(&["s.reference", "s.place", "s.description"], q);
+        fetch_paged(
+            self.reader(),
+            SIGHTING_COLS,
+            s,
+            &Sort::parse(Some("-reported_at")),
+            &["urgent", "reported_at"],
+            "reported_at",
+            "s.id",
+            page,
+            |r| self.sighting_row(r),
+        )
+        .await
+    }
+
     /// The reporter's view by reference number.
     pub async fn sighting_lookup(&self, reference: &str) -> Result<Option<SightingLookup>> {
         let r = sqlx::query(
@@ -1241,6 +1274,25 @@ impl Db {
             }
             None => self.contacts_where("1 = 1", None, scopes, 200).await,
         }
+    }
+
+    /// The latest contacts with one outcome (the figures drill down to these).
+    pub async fn contacts_filtered(
+        &self,
+        scopes: &[RegionCode],
+        team_id: Option<i64>,
+        outcome: Option<&str>,
+    ) -> Result<Vec<Contact>> {
+        let Some(o) = outcome.and_then(ContactOutcome::parse) else {
+            return self.contacts(scopes, team_id).await;
+        };
+        // The code is one of ours, checked above: safe to write into the text.
+        let cond = format!("c.outcome = '{}'", o.as_str());
+        let mut out = self.contacts_where(&cond, None, scopes, 500).await?;
+        if let Some(t) = team_id {
+            out.retain(|c| c.team_id == t);
+        }
+        Ok(out)
     }
 
     /// The contacts a sighting's record shows.

@@ -167,7 +167,13 @@ async fn story(url: &str) {
         .unwrap();
     assert!(child.urgent);
     let queue = db
-        .sightings(std::slice::from_ref(&liandu), true, None, "", Page::new(None, None))
+        .sightings(
+            std::slice::from_ref(&liandu),
+            true,
+            None,
+            "",
+            Page::new(None, None),
+        )
         .await
         .unwrap();
     assert_eq!(queue.items[0].id, child.id, "urgent first");
@@ -350,7 +356,10 @@ async fn story(url: &str) {
         Err(StoreError::Invalid("period_invalid"))
     ));
     assert_eq!(
-        db.warnings(std::slice::from_ref(&liandu)).await.unwrap().len(),
+        db.warnings(std::slice::from_ref(&liandu))
+            .await
+            .unwrap()
+            .len(),
         0,
         "city-wide warnings are the city's"
     );

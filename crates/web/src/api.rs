@@ -509,3 +509,70 @@ pub async fn openapi() -> Response {
     }))
     .into_response()
 }
+
+// ---------------------------------------------------------------------------------------
+// Street outreach
+
+pub async fn sightings(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let scopes = ctx.scopes(Action::View, Resource::Outreach);
+    let page = st.db.sightings(&scopes, true, None, &q.q, q.page()).await?;
+    let teams = st.db.teams(&scopes).await?;
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|s| json!({ "sighting": s, "suggested_team": crate::pages::outreach::suggest_team(s, &teams) }))
+        .collect();
+    Ok(Json(json!({ "items": items, "total": page.total, "teams": teams })).into_response())
+}
+
+pub async fn sighting_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let f: crate::pages::outreach::SightingForm = body(&bytes)?;
+    let input = f.input(&st, false)?;
+    let s = crate::pages::outreach::file_sighting(&st, &ctx, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "sighting": s }))).into_response())
+}
+
+pub async fn sighting_dispatch(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let f: crate::pages::outreach::StepForm = body(&bytes)?;
+    let s = crate::pages::outreach::step_sighting(
+        &st,
+        &ctx,
+        parse_id(&id)?,
+        jiuzhu_domain::outreach::SightingStatus::Dispatched,
+        &f,
+    )
+    .await?;
+    Ok(Json(json!({ "sighting": s })).into_response())
+}
+
+pub async fn contact_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let f: crate::pages::outreach::ContactForm = body(&bytes)?;
+    let c = crate::pages::outreach::record_contact(&st, &ctx, &f).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "contact": c }))).into_response())
+}
+
+pub async fn outreach_stats(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let (s, from, to) = crate::pages::outreach::outreach_figures(&st, &ctx, &q).await?;
+    Ok(Json(json!({ "from": from, "to": to, "figures": s })).into_response())
+}

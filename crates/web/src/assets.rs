@@ -16,6 +16,7 @@ files! {
     "app-1.css" => "../assets/app.css", "text/css; charset=utf-8";
     "app-1.js" => "../assets/app.js", "text/javascript; charset=utf-8";
     "print-1.css" => "../assets/print.css", "text/css; charset=utf-8";
+    "geo/lishui-1.json" => "../assets/geo/lishui-1.json", "application/json";
     "vendor/htmx-2.0.11.min.js" => "../assets/vendor/htmx-2.0.11.min.js", "text/javascript; charset=utf-8";
     "vendor/bulma-1.0.4.min.css" => "../assets/vendor/bulma-1.0.4.min.css", "text/css; charset=utf-8";
     "vendor/echarts-5.6.0.min.js" => "../assets/vendor/echarts-5.6.0.min.js", "text/javascript; charset=utf-8";

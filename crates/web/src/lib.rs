@@ -15,6 +15,7 @@ mod error;
 pub mod guard;
 pub mod i18n;
 pub mod limiter;
+pub mod live;
 pub mod matcher;
 mod pages;
 mod pdf;
@@ -49,6 +50,9 @@ pub struct WebConfig {
     /// Public form submissions per address, and in all, per 10 minutes.
     pub public_form_limit: u32,
     pub public_form_total: u32,
+    /// A tile URL template for the maps (`https://…/{z}/{x}/{y}.png`); empty: the bundled
+    /// offline basemap of region outlines, so the demo needs no network.
+    pub map_tiles: String,
 }
 
 impl Default for WebConfig {
@@ -64,6 +68,7 @@ impl Default for WebConfig {
             site_name: "救助".into(),
             public_form_limit: 10,
             public_form_total: 2_000,
+            map_tiles: String::new(),
         }
     }
 }
@@ -79,6 +84,10 @@ pub struct AppState {
     pub matcher: Arc<matcher::Matcher>,
     /// Public forms (missing-person reports, tips): per address and in all.
     pub public_forms: Arc<limiter::Limiter>,
+    /// Dated regional outreach rules: tiers, response times, weather campaigns.
+    pub outreach: Arc<jiuzhu_domain::outreach::OutreachBook>,
+    /// Sighting changes pushed to the dispatch board and the patrol phones.
+    pub live: Arc<live::Live>,
 }
 
 impl AppState {
@@ -106,6 +115,8 @@ impl AppState {
             settings: Arc::new(jiuzhu_domain::settings::SettingsBook::shipped()),
             matcher: Arc::default(),
             public_forms,
+            outreach: Arc::new(jiuzhu_domain::outreach::OutreachBook::shipped()),
+            live: Arc::default(),
         }
     }
 }
@@ -131,6 +142,12 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let live = state.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Live streams never end by themselves; end them so the shutdown can finish.
+        live.close();
+    };
     let (router, _) = app(state);
     tracing::info!(addr = %listener.local_addr()?, "listening");
     axum::serve(

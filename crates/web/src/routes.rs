@@ -135,6 +135,10 @@ fn table(reg: Registry) -> Registry {
         .get("/seek", View, PublicPage, "A family's missing-person report form", pages::public::seek_form)
         .post("/seek", Create, PublicPage, "File a missing-person report (rate-limited)", pages::public::seek)
         .get("/seek/status", View, PublicPage, "A report's status by reference number", pages::public::status)
+        .get("/street/report", View, PublicPage, "Report someone who needs help on the street", pages::street::report_form)
+        .post("/street/report", Create, PublicPage, "Send a street report (rate-limited)", pages::street::report)
+        .get("/street/status", View, PublicPage, "A street report's outcome by reference number", pages::street::status)
+        .get("/rescue-posts", View, PublicPage, "Rescue posts and the station on a map", pages::street::posts)
         // Signed in
         .post("/logout", View, Profile, "Sign out", pages::auth::logout)
         .get("/", View, Dashboard, "Home: counts and charts", pages::home::home)
@@ -183,6 +187,34 @@ fn table(reg: Registry) -> Registry {
         .get("/missing-reports/{id}", View, Tracing, "A report with its candidates", pages::tracing::report_show)
         .post("/missing-reports/{id}/reveal", Reveal, Tracing, "Show the family's phone (logged)", pages::tracing::report_reveal)
         .post("/missing-reports/{id}/close", Update, Tracing, "Close a report without a match", pages::tracing::report_close)
+        // Street outreach (街面巡查)
+        .get("/outreach", View, Outreach, "Dispatch board: open sightings, teams, live updates", pages::outreach::board)
+        .get("/outreach/events", View, Outreach, "Live sighting changes (server-sent events)", pages::outreach::events)
+        .get("/outreach/stats", View, Outreach, "Outreach figures", pages::outreach::stats)
+        .get("/sightings", View, Outreach, "Sightings (filter by channel)", pages::outreach::sightings)
+        .get("/sightings/new", Create, Outreach, "Sighting form (hotline, video, police…)", pages::outreach::sighting_new)
+        .post("/sightings", Create, Outreach, "Record a sighting", pages::outreach::sighting_create)
+        .get("/sightings/{id}", View, Outreach, "A sighting with its contacts", pages::outreach::sighting_show)
+        .post("/sightings/{id}/dispatch", Update, Outreach, "Dispatch a team", pages::outreach::dispatch)
+        .post("/sightings/{id}/arrive", Update, Outreach, "The team is on scene", pages::outreach::arrive)
+        .post("/sightings/{id}/recall", Update, Outreach, "Recall the team (the sighting reopens)", pages::outreach::recall)
+        .post("/sightings/{id}/close", Update, Outreach, "Close without a contact (duplicate, gone)", pages::outreach::close)
+        .post("/sightings/{id}/reveal", Update, Outreach, "Show the caller's phone (logged)", pages::outreach::sighting_reveal)
+        .get("/patrol", View, Outreach, "The patrol phone page: today's route and assignments", pages::outreach::patrol)
+        .post("/patrol/contacts", Update, Outreach, "Record a contact on the street", pages::outreach::contact)
+        .get("/contacts", View, Outreach, "Contacts on the street (filter by outcome)", pages::outreach::contacts)
+        .get("/hotspots", View, Outreach, "Hotspots, cameras and teams on the map", pages::outreach::hotspots)
+        .post("/hotspots", Manage, Outreach, "Add a hotspot, camera or team", pages::outreach::hotspot_create)
+        .post("/hotspots/{id}", Manage, Outreach, "Change a hotspot's tier or notes", pages::outreach::hotspot_update)
+        .get("/plans", View, Outreach, "The day's patrol plan", pages::outreach::plan)
+        .post("/plans", Update, Outreach, "Make the day's plan", pages::outreach::plan_create)
+        .post("/plan-stops/{id}/move", Update, Outreach, "Move a stop to another team", pages::outreach::stop_move)
+        .get("/weather", View, Outreach, "Weather warnings and campaigns", pages::outreach::weather)
+        .post("/weather", Manage, Outreach, "Enter a weather warning", pages::outreach::warning_create)
+        .get("/campaigns/{id}", View, Outreach, "A campaign and its report", pages::outreach::campaign)
+        .get("/posts", View, Outreach, "Rescue posts (救助驿站)", pages::outreach::posts)
+        .post("/posts", Manage, Outreach, "Add a rescue post", pages::outreach::post_create)
+        .post("/posts/{id}", Update, Outreach, "Update a post's stock, jobs and visits", pages::outreach::post_update)
         // Users and roles
         .get("/users", View, User, "List users", pages::users::list)
         .get("/users/new", Create, User, "New user form", pages::users::new_form)
@@ -236,6 +268,11 @@ fn table(reg: Registry) -> Registry {
         .get("/api/v1/missing-reports", View, Tracing, "Families' missing-person reports (?q=&status=)", api::reports_list)
         .post("/api/v1/missing-reports", Create, Tracing, "File a report (same fields as the form)", api::report_create)
         .get("/api/v1/tracing/stats", View, Tracing, "Family-tracing figures (?from=&to=)", api::tracing_stats)
+        .get("/api/v1/sightings", View, Outreach, "Open sightings (the dispatch queue)", api::sightings)
+        .post("/api/v1/sightings", Create, Outreach, "Record a sighting (same fields as the form)", api::sighting_create)
+        .post("/api/v1/sightings/{id}/dispatch", Update, Outreach, "Dispatch a team (team_id, version)", api::sighting_dispatch)
+        .post("/api/v1/contacts", Update, Outreach, "Record a contact (team_id, outcome, sighting_id, sighting_version…)", api::contact_create)
+        .get("/api/v1/outreach/stats", View, Outreach, "Outreach figures (?from=&to=)", api::outreach_stats)
 }
 
 pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
@@ -252,7 +289,10 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::guard::BODY_LIMIT,
         ))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(csp(&state.cfg.map_tiles)),
+            security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -271,18 +311,34 @@ pub fn api_specs() -> &'static [RouteSpec] {
     SPECS.get().map(Vec::as_slice).unwrap_or(&[])
 }
 
-/// Headers every response carries. Scripts only from this origin: no inline script.
+/// The content security policy: scripts only from this origin (no inline script); images
+/// also from the map tile server when one is configured.
+fn csp(map_tiles: &str) -> axum::http::HeaderValue {
+    let origin = map_tiles
+        .split_once("://")
+        .map(|(scheme, rest)| {
+            let host = rest.split('/').next().unwrap_or("");
+            // `{s}` subdomains become a wildcard.
+            format!(" {scheme}://{}", host.replace("{s}", "*"))
+        })
+        .filter(|o| o.chars().all(|c| c.is_ascii_graphic() || c == ' '))
+        .unwrap_or_default();
+    axum::http::HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{origin}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ))
+    .expect("checked characters")
+}
+
+/// Headers every response carries.
 async fn security_headers(
+    axum::extract::State(csp): axum::extract::State<Arc<axum::http::HeaderValue>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::http::HeaderValue;
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
-    );
+    h.insert("content-security-policy", (*csp).clone());
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),

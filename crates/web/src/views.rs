@@ -35,6 +35,8 @@ pub struct Layout {
     pub crumbs: Vec<(String, String)>,
     pub signed_in: bool,
     pub flash: Option<String>,
+    /// Map tile URL template; empty for the offline basemap.
+    pub map_tiles: String,
 }
 
 impl Layout {
@@ -76,6 +78,14 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.missing_reports", "/missing-reports", Action::View, Resource::Tracing),
         ("nav.notices", "/notices", Action::View, Resource::Tracing),
     ]),
+    ("nav.group.outreach", &[
+        ("nav.dispatch", "/outreach", Action::View, Resource::Outreach),
+        ("nav.patrol", "/patrol", Action::View, Resource::Outreach),
+        ("nav.plans", "/plans", Action::View, Resource::Outreach),
+        ("nav.hotspots", "/hotspots", Action::View, Resource::Outreach),
+        ("nav.weather", "/weather", Action::View, Resource::Outreach),
+        ("nav.posts", "/posts", Action::View, Resource::Outreach),
+    ]),
     ("nav.group.return", &[
         ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),
         ("nav.register", "/register", Action::View, Resource::Register),
@@ -83,6 +93,7 @@ const NAV: &[(&str, &[NavSpec])] = &[
     ("nav.group.stats", &[
         ("nav.monthly_report", "/reports/monthly", Action::View, Resource::Case),
         ("nav.tracing_stats", "/tracing/stats", Action::View, Resource::Tracing),
+        ("nav.outreach_stats", "/outreach/stats", Action::View, Resource::Outreach),
     ]),
     ("nav.group.system", &[
         ("nav.users", "/users", Action::View, Resource::User),
@@ -166,6 +177,7 @@ pub async fn layout(ctx: &Ctx, st: &AppState, title_key: &str, crumbs: &[(&str, 
         crumbs: all_crumbs,
         signed_in: ctx.user.is_some(),
         flash: None,
+        map_tiles: st.cfg.map_tiles.clone(),
     }
 }
 
@@ -187,6 +199,7 @@ fn bare_layout(ctx: &Ctx, title_key: &str) -> Layout {
         crumbs: vec![(ctx.tr.t("nav.home"), "/".into())],
         signed_in: ctx.user.is_some(),
         flash: None,
+        map_tiles: String::new(),
     }
 }
 

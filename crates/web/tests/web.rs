@@ -37,6 +37,18 @@ struct Fixtures {
     candidate_outside: i64,
     action_inside: i64,
     action_outside: i64,
+    /// 街面巡查: inside 莲都区; outside in another province (a province-wide campaign
+    /// would be read by every county under it).
+    sighting_inside: i64,
+    sighting_outside: i64,
+    hotspot_inside: i64,
+    hotspot_outside: i64,
+    stop_inside: i64,
+    stop_outside: i64,
+    campaign_inside: i64,
+    campaign_outside: i64,
+    post_inside: i64,
+    post_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -239,6 +251,21 @@ async fn spawn_app() -> App {
         tracing_at("331102001000", case_inside).await;
     let (report_outside, candidate_outside, action_outside) =
         tracing_at("330000", case_outside).await;
+    db.import_regions(
+        &a,
+        &jiuzhu_storage::regions::parse_region_file("320000,江苏省\n").unwrap(),
+    )
+    .await
+    .unwrap();
+    let outreach_at = |region: &'static str| {
+        let db = db.clone();
+        let a = a.clone();
+        async move { outreach_fixtures(&db, &a, r(region)).await }
+    };
+    let (sighting_inside, hotspot_inside, stop_inside, campaign_inside, post_inside) =
+        outreach_at("331102").await;
+    let (sighting_outside, hotspot_outside, stop_outside, campaign_outside, post_outside) =
+        outreach_at("320000").await;
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -266,8 +293,140 @@ async fn spawn_app() -> App {
             candidate_outside,
             action_inside,
             action_outside,
+            sighting_inside,
+            sighting_outside,
+            hotspot_inside,
+            hotspot_outside,
+            stop_inside,
+            stop_outside,
+            campaign_inside,
+            campaign_outside,
+            post_inside,
+            post_outside,
         },
     }
+}
+
+/// A sighting, hotspot, planned stop, campaign and rescue post in `region`.
+async fn outreach_fixtures(db: &Db, a: &Actor, region: RegionCode) -> (i64, i64, i64, i64, i64) {
+    use jiuzhu_domain::outreach::*;
+    use jiuzhu_storage::outreach::*;
+    let hotspot = db
+        .hotspot_add(
+            a,
+            &HotspotInput {
+                region: region.clone(),
+                name: "测试点位".into(),
+                lat: 28.45,
+                lng: 119.92,
+                tier: Tier::Key,
+                notes: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let team = db
+        .team_add(
+            a,
+            &TeamInput {
+                region: region.clone(),
+                name: format!("测试队{region}"),
+                members: String::new(),
+                shifts: "08:00-20:00".into(),
+                base_lat: 28.45,
+                base_lng: 119.92,
+            },
+        )
+        .await
+        .unwrap();
+    let sighting = db
+        .sighting_create(
+            a,
+            &SightingInput {
+                region: region.clone(),
+                channel: SightingChannel::Hotline,
+                reported_at: jiuzhu_storage::now_ms(),
+                position: Some((28.45, 119.92)),
+                place: "测试地点".into(),
+                description: String::new(),
+                people_count: 1,
+                child: false,
+                urgent: false,
+                caller_name: String::new(),
+                contact: None,
+                call_ref: String::new(),
+                camera_id: None,
+                snapshot_ref: String::new(),
+                hotspot_id: None,
+                respond_within_minutes: 60,
+            },
+        )
+        .await
+        .unwrap();
+    let day = jiuzhu_domain::time::local_date(jiuzhu_storage::now_ms()).unwrap()
+        + chrono::Duration::days(400);
+    let plan = db
+        .plan_save(
+            a,
+            &region,
+            day,
+            "",
+            &[StopInput {
+                team_id: team.id,
+                shift: 0,
+                seq: 0,
+                hotspot_id: Some(hotspot.id),
+                sighting_id: None,
+                tier: "key".into(),
+                start_min: 600,
+                window_from: 590,
+                window_to: 660,
+            }],
+        )
+        .await
+        .unwrap();
+    let stop = db.plan_stops(plan.id, None).await.unwrap()[0].id;
+    let (_, campaign) = db
+        .warning_add(
+            a,
+            &WarningInput {
+                region: region.clone(),
+                kind: WeatherKind::Cold,
+                level: WarningLevel::Yellow,
+                valid_from: day,
+                valid_to: day,
+                source: String::new(),
+            },
+            Some(&CampaignInput {
+                kind: CampaignKind::WinterWarmth,
+                extra: ExtraVisits::default(),
+                instructions: "测试".into(),
+                supplies_target: 1,
+                reference: String::new(),
+            }),
+        )
+        .await
+        .unwrap();
+    let post = db
+        .post_add(
+            a,
+            &PostInput {
+                region,
+                name: "测试驿站".into(),
+                partner_kind: "trade_union".into(),
+                partner_name: String::new(),
+                lat: 28.45,
+                lng: 119.92,
+                address: String::new(),
+                hours: String::new(),
+                services: String::new(),
+                stock: String::new(),
+                jobs: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    (sighting.id, hotspot.id, stop, campaign.unwrap().id, post.id)
 }
 
 fn client() -> Client {
@@ -367,6 +526,14 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("POST", "/api/v1/cases/{id}/search-actions" | "/api/v1/candidates/{id}/decision") => vec!["station", "social"],
         ("POST", "/cases/{id}/search" | "/cases/{id}/photo" | "/search-actions/{id}/result" | "/candidates/{id}/confirm" | "/candidates/{id}/reject"
             | "/missing-reports/{id}/close") => vec!["station", "social"],
+        // 街面巡查: the public side, then staff.
+        (_, "/street/report" | "/street/status" | "/rescue-posts") => public,
+        ("GET", "/outreach" | "/outreach/events" | "/outreach/stats" | "/sightings" | "/sightings/{id}" | "/patrol" | "/contacts"
+            | "/hotspots" | "/plans" | "/weather" | "/campaigns/{id}" | "/posts" | "/api/v1/sightings" | "/api/v1/outreach/stats") => CASE_READERS.to_vec(),
+        (_, "/sightings/new" | "/sightings" | "/api/v1/sightings") => vec!["station", "patrol", "hotline"],
+        ("POST", "/hotspots" | "/hotspots/{id}" | "/weather" | "/posts") => vec!["station", "hotline"],
+        ("POST", p) if p.starts_with("/sightings/{id}/") || p.starts_with("/api/v1/sightings/{id}/")
+            || matches!(p, "/patrol/contacts" | "/plans" | "/plan-stops/{id}/move" | "/posts/{id}" | "/api/v1/contacts") => vec!["station", "patrol", "hotline"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
         (m, p) => panic!("route {m} {p} has no expectation: add it to this table"),
     }
@@ -388,6 +555,16 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("candidate")
     } else if path.contains("/search-actions/{id}") {
         Some("action")
+    } else if path.contains("/sightings/{id}") {
+        Some("sighting")
+    } else if path.contains("/hotspots/{id}") {
+        Some("hotspot")
+    } else if path.contains("/plan-stops/{id}") {
+        Some("stop")
+    } else if path.contains("/campaigns/{id}") {
+        Some("campaign")
+    } else if path.contains("/posts/{id}") {
+        Some("post")
     } else if path.starts_with("/regions/{code}") {
         Some("region")
     } else {
@@ -397,6 +574,7 @@ fn record_kind(path: &str) -> Option<&'static str> {
 
 fn fill(path: &str, app: &App, inside: bool) -> String {
     let f = &app.fixtures;
+    let pick = |a: i64, b: i64| if inside { a } else { b };
     let id = match record_kind(path) {
         Some("user") => {
             if inside {
@@ -447,6 +625,11 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
                 f.action_outside
             }
         }
+        Some("sighting") => pick(f.sighting_inside, f.sighting_outside),
+        Some("hotspot") => pick(f.hotspot_inside, f.hotspot_outside),
+        Some("stop") => pick(f.stop_inside, f.stop_outside),
+        Some("campaign") => pick(f.campaign_inside, f.campaign_outside),
+        Some("post") => pick(f.post_inside, f.post_outside),
         _ => 1,
     };
     let region = if inside { "331102001000" } else { "330000" };
@@ -468,7 +651,16 @@ async fn refused(resp: reqwest::Response) -> (bool, String) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = resp.text().await.unwrap_or_default();
+    // A live stream never ends: its headers are the answer.
+    let streaming = resp
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let body = if streaming {
+        String::new()
+    } else {
+        resp.text().await.unwrap_or_default()
+    };
     let to_login = status == StatusCode::SEE_OTHER && location.starts_with("/login?next=");
     let api_unauth = status == StatusCode::UNAUTHORIZED && body.contains("\"unauthenticated\"");
     (

@@ -7,11 +7,13 @@ pub mod follow_ups;
 pub mod home;
 pub mod ops;
 pub mod orgs;
+pub mod outreach;
 pub mod profile;
 pub mod public;
 pub mod regions;
 pub mod register;
 pub mod report;
+pub mod street;
 pub mod tracing;
 pub mod users;
 
@@ -143,6 +145,20 @@ pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, 
     enum V {
         S(String),
         N(i64),
+    }
+    Ok(match <V as serde::Deserialize>::deserialize(d)? {
+        V::S(s) => s,
+        V::N(n) => n.to_string(),
+    })
+}
+
+/// Like [`text_or_number`] for fields that may be fractional (positions, counts).
+pub fn text_or_float<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        S(String),
+        N(f64),
     }
     Ok(match <V as serde::Deserialize>::deserialize(d)? {
         V::S(s) => s,

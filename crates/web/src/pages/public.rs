@@ -33,7 +33,7 @@ fn address_key(ip: &str) -> String {
 
 /// `what` keeps look-ups and submissions in separate counts, so checking a reference
 /// number does not use up the right to file a report.
-fn limited(st: &AppState, ctx: &Ctx, what: &str) -> AppResult<()> {
+pub(crate) fn limited(st: &AppState, ctx: &Ctx, what: &str) -> AppResult<()> {
     if st
         .public_forms
         .allow(&format!("{what}:{}", address_key(&ctx.actor.ip)))
