@@ -3,8 +3,8 @@
 # bench/.venv with PyVRP, OR-Tools and VROOM if it is missing, then runs
 #   1. Solomon C101, R101, RC101: vrp-core (solomon-bench) and the three peers
 #      (bench/planner_peers.py), each on one thread with the same time limit;
-#   2. the demo city (planner-bench): greedy baseline and vrp-core, plan time, coverage,
-#      travel, urgent re-plan latency and churn;
+#   2. the demo city (planner-bench) on its usual day and on a busy one: greedy baseline and
+#      vrp-core, plan time, coverage, travel, urgent re-plan latency and churn;
 # and prints markdown tables for docs/benchmarks.md.
 # Usage: bench/planner.sh [SECONDS] (default 10). Raw output: target/bench/planner/.
 set -euo pipefail
@@ -36,6 +36,8 @@ echo "## solomon (time limit ${SECONDS_LIMIT} s, one thread each)"
 
 echo "## demo city"
 ./target/release/planner-bench --budget-ms 700 | tee "$OUT/demo.txt"
+# A busier day: 100 hotspots (175 visits, 75 of them key) for 3 teams, where coverage matters.
+./target/release/planner-bench --budget-ms 700 --hotspots 100 --teams 3 --label busy --replans 100 | tee -a "$OUT/demo.txt"
 
 python3 - "$OUT" "$SECONDS_LIMIT" <<'EOF'
 import sys, collections
@@ -70,10 +72,10 @@ for inst in ("C101", "R101", "RC101"):
         if ours and v != int(ours["vehicles"]):
             ratio += f" ({v - int(ours['vehicles']):+d} veh)"
         print(f"| {inst} | {NAMES[key]} | {v} | {d:.2f} | {vs} | {float(r['seconds']):.1f} s | {ratio} |")
-print("\n### Demo city (47 hotspots, 5 teams × 2 shifts, 200 urgent re-plans)\n")
-print("| solver | plan time | key coverage | weighted coverage | travel | re-plan p50 / p95 | moved between teams (max) | optional stops dropped (max) |")
-print("|---|---|---|---|---|---|---|---|")
+print("\n### Demo city: demo = 47 hotspots, 5 teams × 2 shifts, 200 urgent re-plans; busy = 100 hotspots, 3 teams, 100 re-plans\n")
+print("| day | solver | plan time | key coverage | weighted coverage | visits planned | travel | re-plan p50 / p95 | moved between teams (max) | optional stops dropped (max) | sightings no team can reach |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for kind, r in results(f"{out}/demo.txt"):
-    print(f"| {r['solver']} | {float(r['plan_ms']):.1f} ms | {r['key']} | {r['weighted']} | {r['travel_h']} h | "
-          f"{r['replan_p50_ms']} / {r['replan_p95_ms']} ms | {r['moved_max']} | {r['dropped_max']} |")
+    print(f"| {r['scenario']} | {r['solver']} | {float(r['plan_ms']):.1f} ms | {r['key']} | {r['weighted']} | {r['planned']}/{r['visits']} | {r['travel_h']} h | "
+          f"{r['replan_p50_ms']} / {r['replan_p95_ms']} ms | {r['moved_max']} | {r['dropped_max']} | {r['unreachable']} |")
 EOF
