@@ -24,7 +24,7 @@ export RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 echo "## machine"
 {
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) cores)"
+  echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //") ($(nproc --all) cores)"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rustc: $(rustc --version)"
   echo "python: $("$VENV/bin/python" --version 2>&1)"
