@@ -8,6 +8,7 @@
 //! Boundary: writes only through `jiuzhu-storage`'s public API, like any other client.
 
 pub mod names;
+pub mod outreach;
 pub mod rng;
 pub mod station;
 pub mod tracing;
@@ -41,6 +42,8 @@ pub struct DemoOptions {
     pub extra_staff: usize,
     /// Stays of the past year at the city's rescue station.
     pub station_history: usize,
+    /// Days of street sightings before today (about two a day).
+    pub outreach_days: i64,
 }
 
 impl Default for DemoOptions {
@@ -50,6 +53,7 @@ impl Default for DemoOptions {
             password: None,
             extra_staff: 60,
             station_history: 360,
+            outreach_days: 90,
         }
     }
 }
@@ -383,6 +387,7 @@ pub async fn seed(
     if opts.station_history > 0 {
         tracing::seed_reports(db, &mut rng, 12, 20).await?;
     }
+    outreach::seed(db, &mut rng, opts.outreach_days).await?;
     Ok(accounts)
 }
 

@@ -15,6 +15,7 @@ async fn the_monthly_report_matches_an_independent_count() {
     let opts = jiuzhu_demo::DemoOptions {
         extra_staff: 0,
         station_history: 240,
+        outreach_days: 0,
         password: Some("Demo-pass-2026".into()),
         ..Default::default()
     };

@@ -228,6 +228,45 @@ const SIGHTING_COLS: &str = "s.id, s.region_code, s.reference, s.channel, s.repo
      s.respond_by, s.status, s.team_id, t.name AS team_name, s.dispatched_at, s.on_scene_at, s.closed_at, s.outcome, s.version";
 const SIGHTING_FROM: &str = "FROM sightings s LEFT JOIN patrol_teams t ON t.id = s.team_id";
 
+/// One step of a sighting: where to, with which team (dispatch), with which outcome
+/// (closing without a contact), and when it happened if it is written down afterwards.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    pub to: SightingStatus,
+    pub team_id: Option<i64>,
+    pub outcome: Option<ContactOutcome>,
+    pub at: Option<i64>,
+}
+
+impl Step {
+    pub fn to(to: SightingStatus) -> Step {
+        Step {
+            to,
+            team_id: None,
+            outcome: None,
+            at: None,
+        }
+    }
+    pub fn team(self, team_id: i64) -> Step {
+        Step {
+            team_id: Some(team_id),
+            ..self
+        }
+    }
+    pub fn outcome(self, outcome: ContactOutcome) -> Step {
+        Step {
+            outcome: Some(outcome),
+            ..self
+        }
+    }
+    pub fn at(self, at: i64) -> Step {
+        Step {
+            at: Some(at),
+            ..self
+        }
+    }
+}
+
 /// What the person who reported a sighting may read by its reference: the step it has
 /// reached and when, nothing about the person or the team.
 #[derive(Debug, Clone, Serialize)]
@@ -770,8 +809,7 @@ impl Db {
             return Err(StoreError::Invalid("time_in_future"));
         }
         let urgent = i.urgent || i.child;
-        let respond_by =
-            i.reported_at.max(now - 86_400_000) + i.respond_within_minutes as i64 * 60_000;
+        let respond_by = i.reported_at + i.respond_within_minutes as i64 * 60_000;
         let mut tx = self.begin().await?;
         // A reference collision is astronomically unlikely; try again rather than fail.
         let mut id = None;
@@ -1016,16 +1054,22 @@ impl Db {
         actor: &Actor,
         id: i64,
         expected_version: i64,
-        to: SightingStatus,
-        team_id: Option<i64>,
-        outcome: Option<ContactOutcome>,
+        step: Step,
     ) -> Result<Sighting> {
+        let Step {
+            to,
+            team_id,
+            outcome,
+            at,
+        } = step;
         let old = self.sighting(id).await?;
         old.status()
             .step(to)
             .map_err(|_| StoreError::Invalid("sighting_step_refused"))?;
         let region = stored_region(old.region_code.clone())?;
-        let now = now_ms();
+        // A step written down after the fact keeps its own time: never before the report,
+        // never in the future.
+        let now = at.unwrap_or_else(now_ms).clamp(old.reported_at, now_ms());
         let mut tx = self.begin().await?;
         let team = match to {
             SightingStatus::Dispatched => {
@@ -1107,7 +1151,7 @@ impl Db {
             StoreError::NotFound => StoreError::Invalid("team_unknown"),
             e => e,
         })?;
-        let now = now_ms();
+        let now = c.at.min(now_ms());
         let mut tx = self.begin().await?;
         let mut region = stored_region(team.region_code.clone())?;
         let mut hotspot_id: Option<i64> = None;
@@ -1167,7 +1211,7 @@ impl Db {
         .bind(c.sighting_id)
         .bind(hotspot_id)
         .bind(c.stop_id)
-        .bind(c.at.min(now))
+        .bind(now)
         .bind(c.position.map(|p| p.0))
         .bind(c.position.map(|p| p.1))
         .bind(c.outcome.as_str())

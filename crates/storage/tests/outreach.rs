@@ -14,8 +14,8 @@ use jiuzhu_domain::outreach::{
 };
 use jiuzhu_domain::RegionCode;
 use jiuzhu_storage::outreach::{
-    CampaignInput, ContactInput, HotspotInput, PostInput, SightingInput, StopInput, TeamInput,
-    WarningInput,
+    CampaignInput, ContactInput, HotspotInput, PostInput, SightingInput, Step, StopInput,
+    TeamInput, WarningInput,
 };
 use jiuzhu_storage::regions::parse_region_file;
 use jiuzhu_storage::{now_ms, Actor, Backend, Db, Keyring, Page, StoreError};
@@ -184,9 +184,7 @@ async fn story(url: &str) {
             &a,
             s.id,
             s.version,
-            SightingStatus::Dispatched,
-            Some(far.id),
-            None,
+            Step::to(SightingStatus::Dispatched).team(far.id),
         )
         .await;
     assert!(matches!(
@@ -194,7 +192,7 @@ async fn story(url: &str) {
         Err(StoreError::Invalid("team_outside_region"))
     ));
     let skip = db
-        .sighting_step(&a, s.id, s.version, SightingStatus::OnScene, None, None)
+        .sighting_step(&a, s.id, s.version, Step::to(SightingStatus::OnScene))
         .await;
     assert!(matches!(
         skip,
@@ -207,9 +205,7 @@ async fn story(url: &str) {
             &a,
             s.id,
             s.version,
-            SightingStatus::Dispatched,
-            Some(near.id),
-            None,
+            Step::to(SightingStatus::Dispatched).team(near.id),
         )
         .await
         .unwrap();
@@ -218,9 +214,7 @@ async fn story(url: &str) {
             &a,
             s.id,
             s.version,
-            SightingStatus::Dispatched,
-            Some(near.id),
-            None,
+            Step::to(SightingStatus::Dispatched).team(near.id),
         )
         .await;
     assert!(matches!(
@@ -232,11 +226,11 @@ async fn story(url: &str) {
 
     // A stale version is a conflict, never an overwrite.
     let stale = db
-        .sighting_step(&a, s.id, s.version, SightingStatus::OnScene, None, None)
+        .sighting_step(&a, s.id, s.version, Step::to(SightingStatus::OnScene))
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict { .. })));
     let there = db
-        .sighting_step(&a, s.id, first.version, SightingStatus::OnScene, None, None)
+        .sighting_step(&a, s.id, first.version, Step::to(SightingStatus::OnScene))
         .await
         .unwrap();
 

@@ -60,6 +60,7 @@ async fn spawn_app() -> App {
         password: Some(PASSWORD.into()),
         extra_staff: 3,
         station_history: 20,
+        outreach_days: 3,
         ..Default::default()
     };
     jiuzhu_demo::seed(&db, &hasher, &opts).await.unwrap();
@@ -1808,4 +1809,358 @@ async fn the_tracing_api_files_a_report_lists_candidates_and_decides() {
         .unwrap()
         .notice_published_at
         .is_some());
+}
+
+async fn text_of(c: &Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_passer_by_reports_a_man_the_operator_dispatches_the_team_records_a_refusal_and_the_reporter_reads_it(
+) {
+    let app = spawn_app().await;
+    // A passer-by on the public form: a place on the map, a phone for a call back.
+    let (public, pcsrf) = visitor(&app, "/street/report").await;
+    let done = public
+        .post(format!("{}/street/report", app.base))
+        .form(&[
+            ("_csrf", pcsrf.as_str()),
+            ("region_code", "331102"),
+            ("place", "大洋路桥洞北侧"),
+            ("lat", "28.4521"),
+            ("lng", "119.9149"),
+            ("description", "一位老人睡在桥洞，衣着单薄"),
+            ("people_count", "1"),
+            ("caller_name", "王先生"),
+            ("contact", "13800138000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let html = done.text().await.unwrap();
+    let reference = regex::Regex::new(r#"data-testid="street-ref">([0-9A-Z]+)<"#)
+        .unwrap()
+        .captures(&html)
+        .expect("a reference number")[1]
+        .to_string();
+    let status = text_of(
+        &public,
+        format!("{}/street/status?ref={reference}", app.base),
+    )
+    .await;
+    assert!(status.contains("已收到"), "{status}");
+
+    // The operator sees it in the queue, with the nearest free team suggested, and
+    // dispatches it in one action.
+    let (op, ocsrf, _) = login(&app, "hotline", PASSWORD).await;
+    let queue: serde_json::Value = op
+        .get(format!("{}/api/v1/sightings", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let item = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["sighting"]["reference"] == reference.as_str())
+        .expect("the report is in the queue")
+        .clone();
+    let id = item["sighting"]["id"].as_i64().unwrap();
+    let team = item["suggested_team"]
+        .as_i64()
+        .expect("a free team is suggested");
+    assert!(item["sighting"]["contact_masked"]
+        .as_str()
+        .is_some_and(|p| p.contains("****")));
+    let board = text_of(&op, format!("{}/outreach", app.base)).await;
+    assert!(board.contains(&reference));
+    let dispatched = op
+        .post(format!("{}/sightings/{id}/dispatch", app.base))
+        .form(&[
+            ("_csrf", ocsrf.as_str()),
+            ("team_id", &team.to_string()),
+            ("version", &item["sighting"]["version"].to_string()),
+            ("back", "board"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dispatched.status(), StatusCode::SEE_OTHER);
+    // A second operator on the old version is told, and nothing changes.
+    let again = op
+        .post(format!("{}/sightings/{id}/dispatch", app.base))
+        .form(&[
+            ("_csrf", ocsrf.as_str()),
+            ("team_id", &team.to_string()),
+            ("version", &item["sighting"]["version"].to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The team, on a phone: the sighting is on its page; it records a refusal with supplies.
+    let (patrol, tcsrf, _) = login(&app, "patrol", PASSWORD).await;
+    let page = text_of(&patrol, format!("{}/patrol?team={team}", app.base)).await;
+    assert!(
+        page.contains("大洋路桥洞北侧"),
+        "assigned sighting on the phone"
+    );
+    let version = app.db.sighting(id).await.unwrap().version;
+    let saved = patrol
+        .post(format!("{}/patrol/contacts", app.base))
+        .form(&[
+            ("_csrf", tcsrf.as_str()),
+            ("team_id", &team.to_string()),
+            ("sighting_id", &id.to_string()),
+            ("sighting_version", &version.to_string()),
+            ("outcome", "refused_supplies"),
+            ("people_count", "1"),
+            ("supplies", "2"),
+            ("card_given", "1"),
+            ("note", "棉被一床、热食一份"),
+            ("lat", "28.4522"),
+            ("lng", "119.9150"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let s = app.db.sighting(id).await.unwrap();
+    assert_eq!(s.status, "closed");
+    assert!(s.dispatched_at.is_some() && s.on_scene_at.is_some() && s.closed_at.is_some());
+
+    // The reporter reads the outcome, and nothing about the person or the team.
+    let status = text_of(
+        &public,
+        format!("{}/street/status?ref={reference}", app.base),
+    )
+    .await;
+    assert!(status.contains("暂不愿入站"), "{status}");
+    for private in ["王先生", "13800138000", "巡查", "棉被", "大洋路桥洞"] {
+        assert!(!status.contains(private), "{private} on the public page");
+    }
+    // The figures count it.
+    let figures: serde_json::Value = op
+        .get(format!("{}/api/v1/outreach/stats", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(figures["figures"]["refusals"].as_i64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn a_cold_warning_starts_a_campaign_that_adds_visits_to_tomorrows_plan() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "station", PASSWORD).await;
+    // The demo's own cold wave runs today and for two more days; this test uses a day
+    // after it.
+    let day = (jiuzhu_domain::time::local_date(jiuzhu_storage::now_ms()).unwrap()
+        + chrono::Duration::days(10))
+    .format("%Y-%m-%d")
+    .to_string();
+    let plan_on = |c: Client, day: String| {
+        let url = format!("{}/plans?region=331102&day={day}", app.base);
+        async move {
+            let html = text_of(&c, url).await;
+            let stops = regex::Regex::new(r#"data-testid="stop-count">(\d+)<"#)
+                .unwrap()
+                .captures(&html)
+                .map(|m| m[1].parse::<usize>().unwrap());
+            (stops, html.contains("campaign-banner"))
+        }
+    };
+    let post_plan = |c: Client, day: String| {
+        let url = format!("{}/plans", app.base);
+        let form = [
+            ("_csrf", csrf.clone()),
+            ("region_code", "331102".to_string()),
+            ("day", day),
+        ];
+        async move { c.post(url).form(&form).send().await.unwrap().status() }
+    };
+    assert_eq!(
+        post_plan(c.clone(), day.clone()).await,
+        StatusCode::SEE_OTHER
+    );
+    let (before, banner) = plan_on(c.clone(), day.clone()).await;
+    let before = before.expect("a plan");
+    assert!(!banner);
+
+    // A warning with its dates the wrong way round is refused and writes nothing.
+    let warnings = app
+        .db
+        .warnings(&[RegionCode::nation()])
+        .await
+        .unwrap()
+        .len();
+    let bad = c
+        .post(format!("{}/weather", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("region_code", "331100"),
+            ("kind", "cold"),
+            ("level", "orange"),
+            ("valid_from", &day),
+            ("valid_to", "2020-01-01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("结束日期不能早于开始日期"));
+    assert_eq!(
+        app.db
+            .warnings(&[RegionCode::nation()])
+            .await
+            .unwrap()
+            .len(),
+        warnings
+    );
+
+    // An orange cold warning for the city on that day starts 寒冬送温暖.
+    let started = c
+        .post(format!("{}/weather", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("region_code", "331100"),
+            ("kind", "cold"),
+            ("level", "orange"),
+            ("valid_from", &day),
+            ("valid_to", &day),
+            ("source", "丽水市气象台"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let to = started.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/campaigns/"), "{to}");
+    let campaign = text_of(&c, format!("{}{to}", app.base)).await;
+    assert!(campaign.contains("寒冬送温暖"));
+
+    // The plan made again for that day has the extra visits, and says why.
+    assert_eq!(
+        post_plan(c.clone(), day.clone()).await,
+        StatusCode::SEE_OTHER
+    );
+    let (after, banner) = plan_on(c.clone(), day.clone()).await;
+    assert!(banner, "the campaign shows on the plan");
+    assert!(
+        after.unwrap() > before,
+        "more stops in a cold wave: {before} → {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn outreach_bad_input_gets_a_clear_error_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (c, csrf, _) = login(&app, "station", PASSWORD).await;
+    let hotspots = app
+        .db
+        .hotspots(&[RegionCode::nation()])
+        .await
+        .unwrap()
+        .len();
+    let teams = app.db.teams(&[RegionCode::nation()]).await.unwrap().len();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[
+                ("kind", "hotspot"),
+                ("region_code", "331102"),
+                ("name", "北极"),
+                ("lat", "95"),
+                ("lng", "119.9"),
+                ("tier", "key"),
+            ],
+            "位置坐标无效",
+        ),
+        (
+            &[
+                ("kind", "team"),
+                ("region_code", "331102"),
+                ("name", "夜班队"),
+                ("lat", "28.45"),
+                ("lng", "119.9"),
+                ("shifts", "08:00-15:00,14:00-22:00"),
+            ],
+            "班次时间重叠",
+        ),
+        (
+            &[
+                ("kind", "team"),
+                ("region_code", "331102"),
+                ("name", "夜班队"),
+                ("lat", "28.45"),
+                ("lng", "119.9"),
+                ("shifts", "22:00-06:00"),
+            ],
+            "班次格式",
+        ),
+        (
+            &[
+                ("kind", "hotspot"),
+                ("region_code", "331102"),
+                ("name", "桥下"),
+                ("lat", "28.45"),
+                ("lng", "119.9"),
+                ("tier", "vip"),
+            ],
+            "请选择点位等级",
+        ),
+    ];
+    for (fields, message) in cases {
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        let resp = c
+            .post(format!("{}/hotspots", app.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fields:?}"
+        );
+        let body = resp.text().await.unwrap();
+        assert!(body.contains(message), "{message}: {fields:?}");
+    }
+    assert_eq!(
+        app.db
+            .hotspots(&[RegionCode::nation()])
+            .await
+            .unwrap()
+            .len(),
+        hotspots
+    );
+    assert_eq!(
+        app.db.teams(&[RegionCode::nation()]).await.unwrap().len(),
+        teams
+    );
+    // A public report without a place is refused with the reason.
+    let (public, pcsrf) = visitor(&app, "/street/report").await;
+    let resp = public
+        .post(format!("{}/street/report", app.base))
+        .form(&[
+            ("_csrf", pcsrf.as_str()),
+            ("region_code", "331102"),
+            ("place", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("请填写地点"));
 }

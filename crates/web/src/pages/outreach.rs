@@ -419,12 +419,16 @@ pub async fn sighting_new(
 
 /// Records a sighting from any channel and tells the board.
 pub async fn file_sighting(st: &AppState, ctx: &Ctx, input: &SightingInput) -> AppResult<Sighting> {
-    ctx.require(
-        Action::Create,
-        Resource::Outreach,
-        input.region.as_str(),
-        None,
-    )?;
+    // The public form's route is open to anyone (and only it makes `Public` sightings);
+    // every staff channel needs the permission.
+    if input.channel != SightingChannel::Public {
+        ctx.require(
+            Action::Create,
+            Resource::Outreach,
+            input.region.as_str(),
+            None,
+        )?;
+    }
     let s = st.db.sighting_create(&ctx.actor, input).await?;
     st.live.sighting(s.id, &s.region_code);
     Ok(s)
@@ -601,7 +605,17 @@ pub async fn step_sighting(
     };
     let s = st
         .db
-        .sighting_step(&ctx.actor, id, version, to, team, outcome)
+        .sighting_step(
+            &ctx.actor,
+            id,
+            version,
+            jiuzhu_storage::outreach::Step {
+                to,
+                team_id: team,
+                outcome,
+                at: None,
+            },
+        )
         .await?;
     st.live.sighting(s.id, &s.region_code);
     Ok(s)
