@@ -1083,7 +1083,8 @@ impl Db {
                 let t = t.ok_or(StoreError::Invalid("team_unknown"))?;
                 // A team works its own jurisdiction: the sighting must be inside it, or the
                 // team inside the sighting's (a county-wide sighting).
-                if !(region.as_str().starts_with(&t) || t.starts_with(region.as_str())) {
+                let t = stored_region(t)?;
+                if !(region.contains(&t) || t.contains(&region)) {
                     return Err(StoreError::Invalid("team_outside_region"));
                 }
                 Some(tid)
@@ -1523,7 +1524,9 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
         match t {
-            Some(t) if t.starts_with(region.as_str()) || region.as_str().starts_with(&t) => {}
+            Some(t)
+                if stored_region(t.clone())
+                    .is_ok_and(|t| t.contains(&region) || region.contains(&t)) => {}
             _ => return Err(StoreError::Invalid("team_unknown")),
         }
         let done = sqlx::query(
@@ -1752,7 +1755,7 @@ impl Db {
         }
         s.push(")");
         s.push(" OR region_code LIKE ");
-        s.bind_text(format!("{}%", region.as_str()));
+        s.bind_text(format!("{}%", region.subtree_prefix()));
         s.push(") ORDER BY id");
         let rows = sqlx::query_with(s.text(), s.args())
             .fetch_all(self.reader())
@@ -1778,7 +1781,7 @@ impl Db {
              CAST(COALESCE(SUM(supplies), 0) AS BIGINT) AS supplies, CAST(COALESCE(SUM(card_given), 0) AS BIGINT) AS cards \
              FROM patrol_contacts WHERE region_code LIKE $1 AND at >= $2 AND at < $3",
         )
-        .bind(format!("{}%", c.region_code))
+        .bind(format!("{}%", stored_region(c.region_code.clone())?.subtree_prefix()))
         .bind(lo)
         .bind(hi)
         .fetch_one(self.reader())

@@ -90,15 +90,22 @@ pub fn parse_shifts(s: &str) -> AppResult<Vec<(u32, u32)>> {
     Ok(out)
 }
 
+/// Whether one region lies within the other (a county team and a street's sighting, or a
+/// city-wide team and a county's).
+pub fn related(a: &str, b: &str) -> bool {
+    match (RegionCode::try_from(a.to_string()), RegionCode::try_from(b.to_string())) {
+        (Ok(a), Ok(b)) => a.contains(&b) || b.contains(&a),
+        _ => false,
+    }
+}
+
 /// The nearest team that is free and works where the sighting is.
 pub fn suggest_team(s: &Sighting, teams: &[Team]) -> Option<i64> {
     let (lat, lng) = (s.lat?, s.lng?);
     teams
         .iter()
         .filter(|t| t.busy_with.is_none())
-        .filter(|t| {
-            s.region_code.starts_with(&t.region_code) || t.region_code.starts_with(&s.region_code)
-        })
+        .filter(|t| related(&s.region_code, &t.region_code))
         .min_by(|a, b| {
             metres_between((lat, lng), (a.lat, a.lng))
                 .total_cmp(&metres_between((lat, lng), (b.lat, b.lng)))
@@ -242,10 +249,9 @@ pub async fn events(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) 
         loop {
             match rx.recv().await {
                 Ok(LiveEvent::Sighting { id, region }) => {
-                    if scopes
-                        .iter()
-                        .any(|s| region.starts_with(s.as_str()) || s.is_nation())
-                    {
+                    let inside = RegionCode::try_from(region)
+                        .is_ok_and(|r| scopes.iter().any(|s| s.contains(&r)));
+                    if inside {
                         let ev = SseEvent::default().event("sighting").data(id.to_string());
                         return Some((Ok::<_, std::convert::Infallible>(ev), (rx, scopes)));
                     }
@@ -1514,17 +1520,15 @@ async fn weather_page(
     err: FormError,
 ) -> AppResult<Response> {
     let scopes = ctx.scopes(Action::View, Resource::Outreach);
-    // Warnings for a region above the caller's (a city-wide cold wave) concern it too.
-    let mut wide = scopes.clone();
-    for s in &scopes {
-        wide.extend(s.ancestry());
-    }
+    // Warnings for a region above the caller's (a city-wide cold wave) concern it too, as
+    // do those for a part of it.
+    let wide = scopes;
     let mut warnings = Vec::new();
     let mut campaigns = Vec::new();
     for w in st.db.warnings(&[RegionCode::nation()]).await? {
         if wide
             .iter()
-            .any(|s| s.as_str() == w.region_code || w.region_code.starts_with(s.as_str()))
+            .any(|s| related(s.as_str(), &w.region_code))
         {
             warnings.push(w);
         }
@@ -1532,7 +1536,7 @@ async fn weather_page(
     for c in st.db.campaigns(&[RegionCode::nation()]).await? {
         if wide
             .iter()
-            .any(|s| s.as_str() == c.region_code || c.region_code.starts_with(s.as_str()))
+            .any(|s| related(s.as_str(), &c.region_code))
         {
             campaigns.push(c);
         }
