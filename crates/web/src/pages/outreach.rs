@@ -93,7 +93,10 @@ pub fn parse_shifts(s: &str) -> AppResult<Vec<(u32, u32)>> {
 /// Whether one region lies within the other (a county team and a street's sighting, or a
 /// city-wide team and a county's).
 pub fn related(a: &str, b: &str) -> bool {
-    match (RegionCode::try_from(a.to_string()), RegionCode::try_from(b.to_string())) {
+    match (
+        RegionCode::try_from(a.to_string()),
+        RegionCode::try_from(b.to_string()),
+    ) {
         (Ok(a), Ok(b)) => a.contains(&b) || b.contains(&a),
         _ => false,
     }
@@ -1526,18 +1529,12 @@ async fn weather_page(
     let mut warnings = Vec::new();
     let mut campaigns = Vec::new();
     for w in st.db.warnings(&[RegionCode::nation()]).await? {
-        if wide
-            .iter()
-            .any(|s| related(s.as_str(), &w.region_code))
-        {
+        if wide.iter().any(|s| related(s.as_str(), &w.region_code)) {
             warnings.push(w);
         }
     }
     for c in st.db.campaigns(&[RegionCode::nation()]).await? {
-        if wide
-            .iter()
-            .any(|s| related(s.as_str(), &c.region_code))
-        {
+        if wide.iter().any(|s| related(s.as_str(), &c.region_code)) {
             campaigns.push(c);
         }
     }
