@@ -253,6 +253,9 @@ struct EntryFile {
     urgent_response_minutes: u32,
     normal_response_minutes: u32,
     tiers: Tiers,
+    /// The area positions must fall in: [south, west, north, east] in degrees.
+    #[serde(default)]
+    area: Option<[f64; 4]>,
     #[serde(default)]
     campaign: Vec<CampaignRule>,
 }
@@ -264,7 +267,7 @@ struct File {
 }
 
 /// The outreach rules in force for a region from a date.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutreachSettings {
     pub region: RegionCode,
     pub from: NaiveDate,
@@ -274,9 +277,21 @@ pub struct OutreachSettings {
     pub normal_response_minutes: u32,
     pub tiers: Tiers,
     pub campaigns: Vec<CampaignRule>,
+    /// [south, west, north, east]: hotspots, teams, sightings and posts must lie inside.
+    /// None: anywhere on Earth.
+    pub area: Option<[f64; 4]>,
 }
 
 impl OutreachSettings {
+    /// Whether a position lies in the region's area (a typo in a coordinate, or a point
+    /// picked in the wrong city, is caught here).
+    pub fn covers(&self, lat: f64, lng: f64) -> bool {
+        valid_position(lat, lng)
+            && self
+                .area
+                .is_none_or(|[s, w, n, e]| (s..=n).contains(&lat) && (w..=e).contains(&lng))
+    }
+
     /// The rule a warning triggers here: the strictest rule for its kind that the level
     /// reaches.
     pub fn campaign_for(&self, kind: WeatherKind, level: WarningLevel) -> Option<&CampaignRule> {
@@ -359,6 +374,11 @@ impl OutreachBook {
                     return Err(Invalid(format!("{at}: campaign without instructions")));
                 }
             }
+            if let Some([s, w, n, e]) = e.area {
+                if !(valid_position(s, w) && valid_position(n, e) && s < n && w < e) {
+                    return Err(Invalid(format!("{at}: area out of range")));
+                }
+            }
             if entries.iter().any(|x| x.region == region && x.from == from) {
                 return Err(Invalid(format!("{at}: twice")));
             }
@@ -370,6 +390,7 @@ impl OutreachBook {
                 normal_response_minutes: e.normal_response_minutes,
                 tiers: e.tiers,
                 campaigns: e.campaign,
+                area: e.area,
             });
         }
         if !entries.iter().any(|e| e.region.is_nation()) {
@@ -517,6 +538,26 @@ mod tests {
         assert!(OutreachBook::parse(&bad_code).is_err(), "unknown weather");
         let no_ref = good.replacen("reference = \"", "reference = \" \" #", 1);
         assert!(OutreachBook::parse(&no_ref).is_err(), "reference missing");
+    }
+
+    #[test]
+    fn a_position_outside_the_citys_area_is_caught() {
+        let book = OutreachBook::shipped();
+        let lishui = book.for_region(&RegionCode::parse("331102").unwrap(), d("2026-12-01"));
+        assert!(lishui.covers(28.45, 119.91));
+        assert!(!lishui.covers(30.27, 120.15), "Hangzhou is not in Lishui");
+        assert!(
+            !lishui.covers(119.91, 28.45),
+            "latitude and longitude swapped"
+        );
+        let nation = book.for_region(&RegionCode::nation(), d("2026-12-01"));
+        assert!(nation.covers(30.27, 120.15) && !nation.covers(f64::NAN, 1.0));
+        let bad = OUTREACH_TOML.replacen(
+            "urgent_response_minutes = 20",
+            "area = [29.0, 118.0, 28.0, 120.0]\nurgent_response_minutes = 20",
+            1,
+        );
+        assert!(OutreachBook::parse(&bad).is_err(), "an area upside down");
     }
 
     #[test]

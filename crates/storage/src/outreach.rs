@@ -1566,80 +1566,8 @@ impl Db {
         w: &WarningInput,
         campaign: Option<&CampaignInput>,
     ) -> Result<(Warning, Option<Campaign>)> {
-        if w.valid_to < w.valid_from {
-            return Err(StoreError::Invalid("period_invalid"));
-        }
-        if (w.valid_to - w.valid_from).num_days() > 31 {
-            return Err(StoreError::Invalid("period_too_long"));
-        }
-        if too_long(&w.source, 200) {
-            return Err(StoreError::Invalid("text_too_long"));
-        }
-        let now = now_ms();
-        let (from, to) = (
-            w.valid_from.format("%Y-%m-%d").to_string(),
-            w.valid_to.format("%Y-%m-%d").to_string(),
-        );
         let mut tx = self.begin().await?;
-        let wid: i64 = sqlx::query_scalar(
-            "INSERT INTO weather_warnings (region_code, kind, level, valid_from, valid_to, source, actor_name, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
-        )
-        .bind(w.region.to_string())
-        .bind(w.kind.as_str())
-        .bind(w.level.as_str())
-        .bind(from.clone())
-        .bind(to.clone())
-        .bind(w.source.trim().to_string())
-        .bind(actor.name.clone())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(region_fk)?;
-        let mut cid = None;
-        if let Some(c) = campaign {
-            cid = Some(
-                sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO campaigns (region_code, warning_id, kind, starts_on, ends_on, extra_key, extra_secondary, \
-                     extra_general, instructions, supplies_target, reference, created_at) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
-                )
-                .bind(w.region.to_string())
-                .bind(wid)
-                .bind(c.kind.as_str())
-                .bind(from.clone())
-                .bind(to.clone())
-                .bind(c.extra.key as i64)
-                .bind(c.extra.secondary as i64)
-                .bind(c.extra.general as i64)
-                .bind(c.instructions.clone())
-                .bind(c.supplies_target)
-                .bind(c.reference.clone())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?,
-            );
-        }
-        audit::append(
-            &mut tx,
-            actor,
-            Event {
-                action: "warning.add",
-                record_kind: "weather_warning",
-                record_id: wid.to_string(),
-                region: &w.region,
-                changes: vec![
-                    Change::new("kind", None::<String>, Some(w.kind.as_str())),
-                    Change::new("level", None::<String>, Some(w.level.as_str())),
-                    Change::new(
-                        "campaign",
-                        None::<String>,
-                        campaign.map(|c| c.kind.as_str()),
-                    ),
-                ],
-            },
-        )
-        .await?;
+        let (wid, cid) = insert_warning(&mut tx, actor, w, campaign).await?;
         tx.commit().await?;
         let warning = self
             .warnings(std::slice::from_ref(&w.region))
@@ -1652,6 +1580,23 @@ impl Db {
             None => None,
         };
         Ok((warning, campaign))
+    }
+
+    /// A file of warnings from the weather service: all of them or, if one is wrong, none
+    /// (the error says which line, counting from 1).
+    pub async fn warnings_import(
+        &self,
+        actor: &Actor,
+        items: &[(WarningInput, Option<CampaignInput>)],
+    ) -> Result<(usize, usize)> {
+        let mut tx = self.begin().await?;
+        let mut campaigns = 0;
+        for (w, c) in items {
+            let (_, cid) = insert_warning(&mut tx, actor, w, c.as_ref()).await?;
+            campaigns += cid.is_some() as usize;
+        }
+        tx.commit().await?;
+        Ok((items.len(), campaigns))
     }
 
     pub async fn warnings(&self, scopes: &[RegionCode]) -> Result<Vec<Warning>> {
@@ -2062,4 +2007,86 @@ impl Db {
             .collect::<std::result::Result<_, sqlx::Error>>()?;
         Ok(out)
     }
+}
+
+async fn insert_warning(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: &Actor,
+    w: &WarningInput,
+    campaign: Option<&CampaignInput>,
+) -> Result<(i64, Option<i64>)> {
+    if w.valid_to < w.valid_from {
+        return Err(StoreError::Invalid("period_invalid"));
+    }
+    if (w.valid_to - w.valid_from).num_days() > 31 {
+        return Err(StoreError::Invalid("period_too_long"));
+    }
+    if too_long(&w.source, 200) {
+        return Err(StoreError::Invalid("text_too_long"));
+    }
+    let now = now_ms();
+    let (from, to) = (
+        w.valid_from.format("%Y-%m-%d").to_string(),
+        w.valid_to.format("%Y-%m-%d").to_string(),
+    );
+    let wid: i64 = sqlx::query_scalar(
+            "INSERT INTO weather_warnings (region_code, kind, level, valid_from, valid_to, source, actor_name, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
+        )
+        .bind(w.region.to_string())
+        .bind(w.kind.as_str())
+        .bind(w.level.as_str())
+        .bind(from.clone())
+        .bind(to.clone())
+        .bind(w.source.trim().to_string())
+        .bind(actor.name.clone())
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(region_fk)?;
+    let mut cid = None;
+    if let Some(c) = campaign {
+        cid = Some(
+                sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO campaigns (region_code, warning_id, kind, starts_on, ends_on, extra_key, extra_secondary, \
+                     extra_general, instructions, supplies_target, reference, created_at) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
+                )
+                .bind(w.region.to_string())
+                .bind(wid)
+                .bind(c.kind.as_str())
+                .bind(from.clone())
+                .bind(to.clone())
+                .bind(c.extra.key as i64)
+                .bind(c.extra.secondary as i64)
+                .bind(c.extra.general as i64)
+                .bind(c.instructions.clone())
+                .bind(c.supplies_target)
+                .bind(c.reference.clone())
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?,
+            );
+    }
+    audit::append(
+        tx,
+        actor,
+        Event {
+            action: "warning.add",
+            record_kind: "weather_warning",
+            record_id: wid.to_string(),
+            region: &w.region,
+            changes: vec![
+                Change::new("kind", None::<String>, Some(w.kind.as_str())),
+                Change::new("level", None::<String>, Some(w.level.as_str())),
+                Change::new(
+                    "campaign",
+                    None::<String>,
+                    campaign.map(|c| c.kind.as_str()),
+                ),
+            ],
+        },
+    )
+    .await?;
+    Ok((wid, cid))
 }

@@ -238,6 +238,17 @@
     src.addEventListener("sighting", refresh);
   }
 
+  // A file picked in <input type=file data-into="ID"> is read here into the text field ID,
+  // so the form posts plain text (no upload) and the user sees what will be imported.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (!t.matches || !t.matches("input[type=file][data-into]") || !t.files.length) { return; }
+    var into = document.getElementById(t.getAttribute("data-into"));
+    var reader = new FileReader();
+    reader.onload = function () { into.value = reader.result; };
+    reader.readAsText(t.files[0]);
+  });
+
   function boot() { drawCharts(); drawMaps(); fillPositions(); live(); }
   // Deferred scripts run before DOMContentLoaded, so ECharts (loaded after this file) is
   // there by then.

@@ -211,6 +211,7 @@ fn table(reg: Registry) -> Registry {
         .post("/plan-stops/{id}/move", Update, Outreach, "Move a stop to another team", pages::outreach::stop_move)
         .get("/weather", View, Outreach, "Weather warnings and campaigns", pages::outreach::weather)
         .post("/weather", Manage, Outreach, "Enter a weather warning", pages::outreach::warning_create)
+        .post("/weather/import", Manage, Outreach, "Import warnings from the weather service's file (all or none)", pages::outreach::warnings_import)
         .get("/campaigns/{id}", View, Outreach, "A campaign and its report", pages::outreach::campaign)
         .get("/posts", View, Outreach, "Rescue posts (救助驿站)", pages::outreach::posts)
         .post("/posts", Manage, Outreach, "Add a rescue post", pages::outreach::post_create)

@@ -532,7 +532,7 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/outreach" | "/outreach/events" | "/outreach/stats" | "/sightings" | "/sightings/{id}" | "/patrol" | "/contacts"
             | "/hotspots" | "/plans" | "/weather" | "/campaigns/{id}" | "/posts" | "/api/v1/sightings" | "/api/v1/outreach/stats") => CASE_READERS.to_vec(),
         (_, "/sightings/new" | "/sightings" | "/api/v1/sightings") => vec!["station", "patrol", "hotline"],
-        ("POST", "/hotspots" | "/hotspots/{id}" | "/weather" | "/posts") => vec!["station", "hotline"],
+        ("POST", "/hotspots" | "/hotspots/{id}" | "/weather" | "/weather/import" | "/posts") => vec!["station", "hotline"],
         ("POST", p) if p.starts_with("/sightings/{id}/") || p.starts_with("/api/v1/sightings/{id}/")
             || matches!(p, "/patrol/contacts" | "/plans" | "/plan-stops/{id}/move" | "/posts/{id}" | "/api/v1/contacts") => vec!["station", "patrol", "hotline"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
@@ -2088,6 +2088,17 @@ async fn outreach_bad_input_gets_a_clear_error_and_changes_nothing() {
         ),
         (
             &[
+                ("kind", "hotspot"),
+                ("region_code", "331102"),
+                ("name", "杭州西湖"),
+                ("lat", "30.25"),
+                ("lng", "120.15"),
+                ("tier", "key"),
+            ],
+            "位置超出本辖区范围",
+        ),
+        (
+            &[
                 ("kind", "team"),
                 ("region_code", "331102"),
                 ("name", "夜班队"),
@@ -2163,4 +2174,49 @@ async fn outreach_bad_input_gets_a_clear_error_and_changes_nothing() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(resp.text().await.unwrap().contains("请填写地点"));
+
+    // A warnings file with one bad line imports nothing and names the line.
+    let before = app
+        .db
+        .warnings(&[RegionCode::nation()])
+        .await
+        .unwrap()
+        .len();
+    let file = "region,kind,level,from,to,source\n331100,cold,yellow,2027-01-05,2027-01-06,气象台\n331102,snow,red,2027-01-05,2027-01-06,气象台\n";
+    let resp = c
+        .post(format!("{}/weather/import", app.base))
+        .form(&[("_csrf", csrf.as_str()), ("csv", file)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("第几行 2") && body.contains("请选择天气类型"),
+        "{body}"
+    );
+    assert_eq!(
+        app.db
+            .warnings(&[RegionCode::nation()])
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+    let good = file.replace("snow", "rain");
+    let resp = c
+        .post(format!("{}/weather/import", app.base))
+        .form(&[("_csrf", csrf.as_str()), ("csv", good.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.db
+            .warnings(&[RegionCode::nation()])
+            .await
+            .unwrap()
+            .len(),
+        before + 2
+    );
 }

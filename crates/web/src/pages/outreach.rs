@@ -48,6 +48,22 @@ fn position(lat: &str, lng: &str) -> AppResult<Option<(f64, f64)>> {
     }
 }
 
+/// A position must lie in the region's area (from the outreach settings): a coordinate
+/// typed with a digit wrong, or latitude and longitude swapped, is refused here.
+fn within_area(
+    st: &AppState,
+    region: &RegionCode,
+    (lat, lng): (f64, f64),
+) -> AppResult<(f64, f64)> {
+    if !jiuzhu_domain::outreach::valid_position(lat, lng) {
+        Err(AppError::invalid("position_invalid", "lat"))
+    } else if st.outreach.for_region(region, today()).covers(lat, lng) {
+        Ok((lat, lng))
+    } else {
+        Err(AppError::invalid("position_outside_region", "lat"))
+    }
+}
+
 fn int_field(s: &str, field: &'static str, default: i64) -> AppResult<i64> {
     if s.trim().is_empty() {
         return Ok(default);
@@ -325,10 +341,14 @@ impl SightingForm {
         let child = !self.child.is_empty();
         let urgent = !public && !self.urgent.is_empty();
         let rules = st.outreach.for_region(&region, today());
+        let position = match position(&self.lat, &self.lng)? {
+            Some(p) => Some(within_area(st, &region, p)?),
+            None => None,
+        };
         Ok(SightingInput {
             channel,
             reported_at: now_ms(),
-            position: position(&self.lat, &self.lng)?,
+            position,
             place: self.place.clone(),
             description: self.description.clone(),
             people_count: int_field(&self.people_count, "people_count", 1)?,
@@ -1008,8 +1028,12 @@ pub async fn hotspot_create(
     let result: AppResult<&'static str> = async {
         let region = parse_region(&f.region_code)?;
         ctx.require(Action::Manage, Resource::Outreach, region.as_str(), None)?;
-        let (lat, lng) = position(&f.lat, &f.lng)?
-            .ok_or_else(|| AppError::invalid("position_invalid", "lat"))?;
+        let (lat, lng) = within_area(
+            &st,
+            &region,
+            position(&f.lat, &f.lng)?
+                .ok_or_else(|| AppError::invalid("position_invalid", "lat"))?,
+        )?;
         match f.kind.as_str() {
             "camera" => {
                 st.db
@@ -1578,12 +1602,12 @@ pub async fn weather(
     weather_page(&st, &ctx, Some(&q), f, FormError::default()).await
 }
 
-/// Records a warning; the region's rule decides whether it starts a campaign.
-pub async fn enter_warning(
+/// A warning checked and paired with the campaign the region's rule starts, if any.
+fn warning_input(
     st: &AppState,
     ctx: &Ctx,
     f: &WarningForm,
-) -> AppResult<(Warning, Option<Campaign>)> {
+) -> AppResult<(WarningInput, Option<CampaignInput>)> {
     let region = parse_region(&f.region_code)?;
     ctx.require(Action::Manage, Resource::Outreach, region.as_str(), None)?;
     let kind =
@@ -1593,6 +1617,12 @@ pub async fn enter_warning(
     let from =
         parse_day(&f.valid_from).ok_or_else(|| AppError::invalid("date_invalid", "valid_from"))?;
     let to = parse_day(&f.valid_to).ok_or_else(|| AppError::invalid("date_invalid", "valid_to"))?;
+    if to < from {
+        return Err(AppError::invalid("period_invalid", "valid_to"));
+    }
+    if (to - from).num_days() > 31 {
+        return Err(AppError::invalid("period_too_long", "valid_to"));
+    }
     let rules = st.outreach.for_region(&region, from);
     let campaign = rules.campaign_for(kind, level).map(|r| CampaignInput {
         kind: r.campaign,
@@ -1601,21 +1631,101 @@ pub async fn enter_warning(
         supplies_target: r.supplies_per_team as i64,
         reference: rules.reference.clone(),
     });
-    Ok(st
-        .db
-        .warning_add(
-            &ctx.actor,
-            &WarningInput {
-                region,
-                kind,
-                level,
-                valid_from: from,
-                valid_to: to,
-                source: f.source.clone(),
-            },
-            campaign.as_ref(),
-        )
-        .await?)
+    Ok((
+        WarningInput {
+            region,
+            kind,
+            level,
+            valid_from: from,
+            valid_to: to,
+            source: f.source.clone(),
+        },
+        campaign,
+    ))
+}
+
+/// Records a warning; the region's rule decides whether it starts a campaign.
+pub async fn enter_warning(
+    st: &AppState,
+    ctx: &Ctx,
+    f: &WarningForm,
+) -> AppResult<(Warning, Option<Campaign>)> {
+    let (w, c) = warning_input(st, ctx, f)?;
+    Ok(st.db.warning_add(&ctx.actor, &w, c.as_ref()).await?)
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ImportForm {
+    #[serde(default)]
+    pub csv: String,
+}
+
+/// Parses the weather service's file: `region,kind,level,from,to[,source]` per line;
+/// blank lines, `#` comments and a header line are skipped. Returns the first bad line's
+/// number with its error.
+pub fn parse_warnings(text: &str) -> Result<Vec<WarningForm>, (usize, AppError)> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with('#') || (n == 0 && line.starts_with("region")) {
+            continue;
+        }
+        let cols: Vec<&str> = line.split([',', '，', '\t']).map(str::trim).collect();
+        if !(5..=6).contains(&cols.len()) {
+            return Err((n + 1, AppError::invalid("import_columns", "csv")));
+        }
+        out.push(WarningForm {
+            region_code: cols[0].to_string(),
+            kind: cols[1].to_string(),
+            level: cols[2].to_string(),
+            valid_from: cols[3].to_string(),
+            valid_to: cols[4].to_string(),
+            source: cols.get(5).unwrap_or(&"").to_string(),
+        });
+    }
+    if out.is_empty() {
+        return Err((0, AppError::invalid("import_empty", "csv")));
+    }
+    if out.len() > 500 {
+        return Err((501, AppError::invalid("import_too_many", "csv")));
+    }
+    Ok(out)
+}
+
+pub async fn warnings_import(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<ImportForm>,
+) -> AppResult<Response> {
+    let result: Result<(usize, usize), (usize, AppError)> = async {
+        let forms = parse_warnings(&f.csv)?;
+        let mut items = Vec::with_capacity(forms.len());
+        for (i, w) in forms.iter().enumerate() {
+            items.push(warning_input(&st, &ctx, w).map_err(|e| (i + 1, e))?);
+        }
+        st.db
+            .warnings_import(&ctx.actor, &items)
+            .await
+            .map_err(|e| (0, AppError::from(e)))
+    }
+    .await;
+    match result {
+        Ok((n, c)) => {
+            Ok(Redirect::to(&format!("/weather?ok=imported&n={n}&c={c}")).into_response())
+        }
+        Err((line, e)) if is_form_error(&e) => {
+            let mut err = FormError::from(&ctx.tr, &e);
+            if line > 0 {
+                err.message = format!(
+                    "{} {line}: {}",
+                    ctx.tr.t("outreach.import_line"),
+                    err.message
+                );
+            }
+            weather_page(&st, &ctx, None, WarningForm::default(), err).await
+        }
+        Err((_, e)) => Err(e),
+    }
 }
 
 pub async fn warning_create(
@@ -1821,8 +1931,12 @@ pub async fn post_create(
     let result = async {
         let region = parse_region(&f.region_code)?;
         ctx.require(Action::Manage, Resource::Outreach, region.as_str(), None)?;
-        let (lat, lng) = position(&f.lat, &f.lng)?
-            .ok_or_else(|| AppError::invalid("position_invalid", "lat"))?;
+        let (lat, lng) = within_area(
+            &st,
+            &region,
+            position(&f.lat, &f.lng)?
+                .ok_or_else(|| AppError::invalid("position_invalid", "lat"))?,
+        )?;
         if !PARTNER_KINDS.contains(&f.partner_kind.as_str()) {
             return Err(AppError::invalid("partner_kind_invalid", "partner_kind"));
         }
