@@ -235,9 +235,33 @@ async fn main() -> Result<()> {
                     .catch_up(&db)
                     .await?;
                 let reunions = jiuzhu_demo::tracing::seed_reunions(&db, 3).await?;
+                // Yesterday's, today's and tomorrow's patrol plans for 莲都区, with yesterday's
+                // round and today's so far.
+                let liandu = jiuzhu_domain::RegionCode::parse("331102")?;
+                let today = jiuzhu_domain::time::local_date(chrono::Utc::now().timestamp_millis())
+                    .ok_or_else(|| anyhow::anyhow!("clock out of range"))?;
+                let book = jiuzhu_domain::outreach::OutreachBook::shipped();
+                let yesterday = today - chrono::Duration::days(1);
+                for day in [yesterday, today, today + chrono::Duration::days(1)] {
+                    jiuzhu_web::plan_for_day(
+                        &db,
+                        &book,
+                        &jiuzhu_storage::Actor::system("demo"),
+                        &liandu,
+                        day,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo plan: {}", e.code))?;
+                }
+                let mut rng = jiuzhu_demo::rng::SplitMix64::new(opts.seed);
+                let mut made = 0;
+                for day in [yesterday, today] {
+                    made += jiuzhu_demo::outreach::walk_plan(&db, &mut rng, &liandu, day).await?;
+                }
                 println!(
                     "寻亲比对 / family tracing: {pairs} candidates, {reunions} reunions confirmed"
                 );
+                println!("街面巡查 / street outreach: plans for yesterday, today and tomorrow; {made} planned stops made");
                 println!("\n演示账号（密码只显示这一次）/ Demo accounts (passwords are shown only this once):");
                 for a in &accounts {
                     println!(

@@ -427,3 +427,54 @@ pub async fn seed(db: &Db, rng: &mut SplitMix64, history_days: i64) -> Result<()
     }
     Ok(())
 }
+
+/// Today's round so far: the teams have made most stops of the plan due by now (a few were
+/// missed), finding someone at some of them. Run after the day's plan is made.
+pub async fn walk_plan(
+    db: &Db,
+    rng: &mut SplitMix64,
+    region: &RegionCode,
+    day: chrono::NaiveDate,
+) -> Result<usize, StoreError> {
+    let a = Actor::system("demo");
+    let Some(plan) = db.plan(region, day).await? else {
+        return Ok(0);
+    };
+    let now = Utc::now().timestamp_millis();
+    let midnight = jiuzhu_domain::time::local_midnight_ms(day);
+    let mut made = 0;
+    for stop in db.plan_stops(plan.id, None).await? {
+        let at = midnight + stop.start_min * 60_000;
+        if at > now || stop.done_at.is_some() || stop.sighting_id.is_some() || rng.below(10) == 0 {
+            continue;
+        }
+        let outcome = *rng.weighted(&[
+            (ContactOutcome::NotFound, 70),
+            (ContactOutcome::RefusedSupplies, 20),
+            (ContactOutcome::BroughtIn, 10),
+        ]);
+        db.contact_record(
+            &a,
+            &ContactInput {
+                team_id: stop.team_id,
+                sighting_id: None,
+                stop_id: Some(stop.id),
+                at,
+                position: Some((stop.lat, stop.lng)),
+                outcome,
+                people_count: if outcome.engaged() { 1 } else { 0 },
+                supplies: if outcome == ContactOutcome::RefusedSupplies {
+                    2
+                } else {
+                    0
+                },
+                card_given: outcome == ContactOutcome::RefusedSupplies,
+                note: String::new(),
+                sighting_version: None,
+            },
+        )
+        .await?;
+        made += 1;
+    }
+    Ok(made)
+}

@@ -505,7 +505,7 @@ pub struct OutreachStats {
     pub late: i64,
     /// (team, contacts, engaged)
     pub by_team: Vec<(String, i64, i64)>,
-    /// (tier, stops planned, stops done)
+    /// (tier, stops planned and due by now, stops done)
     pub coverage: Vec<(String, i64, i64)>,
 }
 
@@ -1997,6 +1997,18 @@ impl Db {
         s.bind_text(from.format("%Y-%m-%d").to_string());
         s.push(" AND pl.day <= ");
         s.bind_text(to.format("%Y-%m-%d").to_string());
+        // Only stops already due count against the plan: not today's evening round.
+        let now = now_ms();
+        if let Some(today) = jiuzhu_domain::time::local_date(now) {
+            let minute = (now - jiuzhu_domain::time::local_midnight_ms(today)) / 60_000;
+            s.push(" AND (pl.day < ");
+            s.bind_text(today.format("%Y-%m-%d").to_string());
+            s.push(" OR (pl.day = ");
+            s.bind_text(today.format("%Y-%m-%d").to_string());
+            s.push(" AND p.start_min <= ");
+            s.bind_i64(minute);
+            s.push("))");
+        }
         s.push(" GROUP BY p.tier ORDER BY CASE p.tier WHEN 'key' THEN 0 WHEN 'secondary' THEN 1 WHEN 'general' THEN 2 ELSE 3 END");
         let rows = sqlx::query_with(s.text(), s.args())
             .fetch_all(self.reader())

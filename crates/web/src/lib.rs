@@ -18,6 +18,8 @@ pub mod limiter;
 pub mod live;
 pub mod matcher;
 mod pages;
+/// The day's patrol plan for a county, as the plans page makes it (the demo city uses it).
+pub use pages::outreach::plan_for_day;
 mod pdf;
 pub mod photo;
 pub mod routes;

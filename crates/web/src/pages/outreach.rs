@@ -1202,7 +1202,7 @@ async fn plan_region(st: &AppState, ctx: &Ctx, q: Option<&str>) -> AppResult<Reg
         .map_err(|_| AppError::invalid("region_code_invalid", "region_code"))
 }
 
-fn plan_day(s: Option<&str>) -> AppResult<NaiveDate> {
+fn day_param(s: Option<&str>) -> AppResult<NaiveDate> {
     match s.filter(|s| !s.is_empty()) {
         Some(d) => parse_day(d).ok_or_else(|| AppError::invalid("date_invalid", "day")),
         None => Ok(today()),
@@ -1282,7 +1282,7 @@ pub async fn plan(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let region = plan_region(&st, &ctx, q.get("region")).await?;
-    let day = plan_day(q.get("day"))?;
+    let day = day_param(q.get("day"))?;
     plan_page(&st, &ctx, region, day, Some(&q), FormError::default()).await
 }
 
@@ -1294,13 +1294,24 @@ pub async fn make_plan(
     region: &RegionCode,
     day: NaiveDate,
 ) -> AppResult<PlanRow> {
-    use jiuzhu_planner as p;
     ctx.require(Action::Update, Resource::Outreach, region.as_str(), None)?;
+    plan_for_day(&st.db, &st.outreach, &ctx.actor, region, day).await
+}
+
+/// The plan itself, for the page and for the demo city: no permission asked here.
+pub async fn plan_for_day(
+    db: &jiuzhu_storage::Db,
+    book: &jiuzhu_domain::outreach::OutreachBook,
+    actor: &jiuzhu_storage::Actor,
+    region: &RegionCode,
+    day: NaiveDate,
+) -> AppResult<PlanRow> {
+    use jiuzhu_planner as p;
     let scope = [region.clone()];
-    let hotspots = st.db.hotspots(&scope).await?;
-    let teams = st.db.teams(&scope).await?;
-    let campaigns = st.db.campaigns_on(region, day).await?;
-    let rules = st.outreach.for_region(region, day);
+    let hotspots = db.hotspots(&scope).await?;
+    let teams = db.teams(&scope).await?;
+    let campaigns = db.campaigns_on(region, day).await?;
+    let rules = book.for_region(region, day);
     let tiers = rules.tiers_with(&campaigns.iter().map(|c| c.extra).collect::<Vec<_>>());
     let policy = |t: Tier| {
         let r = tiers.of(t);
@@ -1314,8 +1325,7 @@ pub async fn make_plan(
         }
     };
     let sightings = if day == today() {
-        st.db
-            .sightings(&scope, true, None, "", Page::new(Some(1), Some(100)))
+        db.sightings(&scope, true, None, "", Page::new(Some(1), Some(100)))
             .await?
             .items
             .into_iter()
@@ -1436,21 +1446,14 @@ pub async fn make_plan(
         }
     }
     let cov = p::coverage(&problem, &plan);
+    // Numbers only: the page shows the campaigns itself, in the reader's language.
     let summary = format!(
-        "{}/{} · {:.0}% · {}",
+        "{}/{} · {:.0}%",
         stops.len(),
         problem.visits.len(),
-        cov.weighted * 100.0,
-        campaigns
-            .iter()
-            .map(|c| ctx.tr.t(&format!("campaign_kind.{}", c.kind)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        cov.weighted * 100.0
     );
-    Ok(st
-        .db
-        .plan_save(&ctx.actor, region, day, &summary, &stops)
-        .await?)
+    Ok(db.plan_save(actor, region, day, &summary, &stops).await?)
 }
 
 pub async fn plan_create(
@@ -1459,7 +1462,7 @@ pub async fn plan_create(
     Form(f): Form<PlanForm>,
 ) -> AppResult<Response> {
     let region = plan_region(&st, &ctx, Some(&f.region_code)).await?;
-    let day = plan_day(Some(&f.day))?;
+    let day = day_param(Some(&f.day))?;
     match make_plan(&st, &ctx, &region, day).await {
         Ok(p) => Ok(Redirect::to(&format!(
             "/plans?region={}&day={}&ok=planned",
@@ -1489,7 +1492,7 @@ pub async fn stop_move(
         .trim()
         .parse()
         .map_err(|_| AppError::invalid("version_required", ""))?;
-    let day = plan_day(Some(&f.day))?;
+    let day = day_param(Some(&f.day))?;
     match st.db.plan_stop_move(&ctx.actor, id, version, team).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/plans?region={region}&day={day}&ok=saved")).into_response())
