@@ -20,6 +20,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "special_groups", include_str!("../migrations/sqlite/0005_special_groups.sql")),
     (6, "tracing", include_str!("../migrations/sqlite/0006_tracing.sql")),
     (7, "outreach", include_str!("../migrations/sqlite/0007_outreach.sql")),
+    (8, "outreach_posts_photos", include_str!("../migrations/sqlite/0008_outreach_posts_photos.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -30,6 +31,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "special_groups", include_str!("../migrations/postgres/0005_special_groups.sql")),
     (6, "tracing", include_str!("../migrations/postgres/0006_tracing.sql")),
     (7, "outreach", include_str!("../migrations/postgres/0007_outreach.sql")),
+    (8, "outreach_posts_photos", include_str!("../migrations/postgres/0008_outreach_posts_photos.sql")),
 ];
 
 impl Backend {

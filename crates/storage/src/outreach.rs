@@ -2021,6 +2021,178 @@ impl Db {
     }
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct PostMessage {
+    pub id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+impl Db {
+    /// Posts a message on a rescue post's board (a job, a need, a notice for visitors).
+    pub async fn post_message_add(&self, actor: &Actor, post_id: i64, body: &str) -> Result<()> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(StoreError::Invalid("board_message_required"));
+        }
+        if too_long(body, 500) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let post = self.post(post_id).await?;
+        let region = stored_region(post.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO post_messages (post_id, region_code, author, body, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        )
+        .bind(post_id)
+        .bind(region.to_string())
+        .bind(actor.name.clone())
+        .bind(body.to_string())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "post.message",
+                record_kind: "post_message",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("post_id", None::<i64>, Some(post_id))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A post's board, newest first.
+    pub async fn post_messages(&self, post_id: i64) -> Result<Vec<PostMessage>> {
+        let rows = sqlx::query("SELECT id, author, body, created_at FROM post_messages WHERE post_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100")
+            .bind(post_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostMessage {
+                    id: r.try_get("id")?,
+                    author: r.try_get("author")?,
+                    body: r.try_get("body")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The contact's region and team, for the caller's permission check.
+    pub async fn contact_owner(&self, id: i64) -> Result<(String, i64)> {
+        let r = sqlx::query("SELECT region_code, team_id FROM patrol_contacts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((r.try_get("region_code")?, r.try_get("team_id")?))
+    }
+
+    /// Adds a photo to a contact (already re-encoded, without metadata). At most five.
+    pub async fn contact_photo_add(
+        &self,
+        actor: &Actor,
+        contact_id: i64,
+        jpeg: Vec<u8>,
+        thumb: Vec<u8>,
+    ) -> Result<i64> {
+        let (region, _) = self.contact_owner(contact_id).await?;
+        let region = stored_region(region)?;
+        let mut tx = self.begin().await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM contact_photos WHERE contact_id = $1")
+                .bind(contact_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if n >= 5 {
+            return Err(StoreError::Invalid("too_many_photos"));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contact_photos (contact_id, region_code, jpeg, thumb, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        )
+        .bind(contact_id)
+        .bind(region.to_string())
+        .bind(jpeg)
+        .bind(thumb)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "contact.photo",
+                record_kind: "patrol_contact",
+                record_id: contact_id.to_string(),
+                region: &region,
+                changes: vec![Change::new("photo", None::<i64>, Some(id))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The photo ids of a contact.
+    pub async fn contact_photo_ids(&self, contact_id: i64) -> Result<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM contact_photos WHERE contact_id = $1 ORDER BY id")
+                .bind(contact_id)
+                .fetch_all(self.reader())
+                .await?,
+        )
+    }
+
+    /// One photo (full size or thumbnail) with its region; the caller checks access and the
+    /// view is logged, as these are pictures of people.
+    pub async fn contact_photo(
+        &self,
+        actor: &Actor,
+        photo_id: i64,
+        thumb: bool,
+    ) -> Result<(String, Vec<u8>)> {
+        let r = sqlx::query(&format!(
+            "SELECT region_code, contact_id, {} AS img FROM contact_photos WHERE id = $1",
+            if thumb { "thumb" } else { "jpeg" }
+        ))
+        .bind(photo_id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let region: String = r.try_get("region_code")?;
+        let contact: i64 = r.try_get("contact_id")?;
+        if !thumb {
+            self.log_access(
+                actor,
+                "patrol_contact",
+                &contact.to_string(),
+                "photo",
+                &stored_region(region.clone())?,
+                "view photo",
+            )
+            .await?;
+        }
+        Ok((region, r.try_get("img")?))
+    }
+
+    /// A photo's region, for the permission check before it is read.
+    pub async fn contact_photo_region(&self, photo_id: i64) -> Result<String> {
+        sqlx::query_scalar("SELECT region_code FROM contact_photos WHERE id = $1")
+            .bind(photo_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+}
+
 async fn insert_warning(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     actor: &Actor,

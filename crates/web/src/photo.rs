@@ -68,6 +68,48 @@ pub fn response(jpeg: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// Reads the `photo` field of a multipart upload and prepares it (re-encoded, metadata
+/// gone, thumbnail made), at most two decodes at a time. Callers check permission first,
+/// so a refused upload is never read.
+pub async fn read_upload(
+    req: axum::extract::Request,
+    st: &crate::AppState,
+) -> crate::error::AppResult<(Vec<u8>, Vec<u8>)> {
+    use crate::error::AppError;
+    let mut form =
+        <axum::extract::Multipart as axum::extract::FromRequest<crate::AppState>>::from_request(
+            req, st,
+        )
+        .await
+        .map_err(|_| AppError::invalid("photo_required", "photo"))?;
+    let mut bytes = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::invalid("photo_invalid", "photo"))?
+    {
+        if field.name() == Some("photo") {
+            bytes = Some(
+                field
+                    .bytes()
+                    .await
+                    .map_err(|_| AppError::invalid("photo_too_large", "photo"))?,
+            );
+        }
+    }
+    let bytes = bytes
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AppError::invalid("photo_required", "photo"))?;
+    let _permit = DECODING
+        .acquire()
+        .await
+        .map_err(|_| AppError::invalid("photo_invalid", "photo"))?;
+    tokio::task::spawn_blocking(move || prepare(&bytes))
+        .await
+        .map_err(|_| AppError::invalid("photo_invalid", "photo"))?
+        .map_err(|code| AppError::invalid(code, "photo"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -216,6 +216,10 @@ fn table(reg: Registry) -> Registry {
         .get("/posts", View, Outreach, "Rescue posts (救助驿站)", pages::outreach::posts)
         .post("/posts", Manage, Outreach, "Add a rescue post", pages::outreach::post_create)
         .post("/posts/{id}", Update, Outreach, "Update a post's stock, jobs and visits", pages::outreach::post_update)
+        .get("/posts/{id}", View, Outreach, "A rescue post with its message board", pages::outreach::post_show)
+        .post("/posts/{id}/messages", Update, Outreach, "Post on a rescue post's message board", pages::outreach::post_message)
+        .post("/contacts/{id}/photo", Update, Outreach, "Add a photo to a contact (re-encoded, metadata removed)", pages::outreach::contact_photo_upload)
+        .get("/contact-photos/{id}", View, Outreach, "A contact photo (full size views are logged)", pages::outreach::contact_photo_show)
         // Users and roles
         .get("/users", View, User, "List users", pages::users::list)
         .get("/users/new", Create, User, "New user form", pages::users::new_form)

@@ -49,6 +49,10 @@ struct Fixtures {
     campaign_outside: i64,
     post_inside: i64,
     post_outside: i64,
+    contact_inside: i64,
+    contact_outside: i64,
+    photo_inside: i64,
+    photo_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -263,9 +267,9 @@ async fn spawn_app() -> App {
         let a = a.clone();
         async move { outreach_fixtures(&db, &a, r(region)).await }
     };
-    let (sighting_inside, hotspot_inside, stop_inside, campaign_inside, post_inside) =
+    let [sighting_inside, hotspot_inside, stop_inside, campaign_inside, post_inside, contact_inside, photo_inside] =
         outreach_at("331102").await;
-    let (sighting_outside, hotspot_outside, stop_outside, campaign_outside, post_outside) =
+    let [sighting_outside, hotspot_outside, stop_outside, campaign_outside, post_outside, contact_outside, photo_outside] =
         outreach_at("320000").await;
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -304,12 +308,16 @@ async fn spawn_app() -> App {
             campaign_outside,
             post_inside,
             post_outside,
+            contact_inside,
+            contact_outside,
+            photo_inside,
+            photo_outside,
         },
     }
 }
 
 /// A sighting, hotspot, planned stop, campaign and rescue post in `region`.
-async fn outreach_fixtures(db: &Db, a: &Actor, region: RegionCode) -> (i64, i64, i64, i64, i64) {
+async fn outreach_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 7] {
     use jiuzhu_domain::outreach::*;
     use jiuzhu_storage::outreach::*;
     let hotspot = db
@@ -427,7 +435,44 @@ async fn outreach_fixtures(db: &Db, a: &Actor, region: RegionCode) -> (i64, i64,
         )
         .await
         .unwrap();
-    (sighting.id, hotspot.id, stop, campaign.unwrap().id, post.id)
+    let contact = db
+        .contact_record(
+            a,
+            &ContactInput {
+                team_id: team.id,
+                sighting_id: None,
+                stop_id: None,
+                at: jiuzhu_storage::now_ms(),
+                position: None,
+                outcome: ContactOutcome::NotFound,
+                people_count: 0,
+                supplies: 0,
+                card_given: false,
+                note: String::new(),
+                sighting_version: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let photo = db
+        .contact_photo_add(
+            a,
+            contact,
+            vec![0xff, 0xd8, 0xff, 0xd9],
+            vec![0xff, 0xd8, 0xff, 0xd9],
+        )
+        .await
+        .unwrap();
+    [
+        sighting.id,
+        hotspot.id,
+        stop,
+        campaign.unwrap().id,
+        post.id,
+        contact,
+        photo,
+    ]
 }
 
 fn client() -> Client {
@@ -533,6 +578,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
             | "/hotspots" | "/plans" | "/weather" | "/campaigns/{id}" | "/posts" | "/api/v1/sightings" | "/api/v1/outreach/stats") => CASE_READERS.to_vec(),
         (_, "/sightings/new" | "/sightings" | "/api/v1/sightings") => vec!["station", "patrol", "hotline"],
         ("POST", "/hotspots" | "/hotspots/{id}" | "/weather" | "/weather/import" | "/posts") => vec!["station", "hotline"],
+        ("GET", "/posts/{id}" | "/contact-photos/{id}") => CASE_READERS.to_vec(),
+        ("POST", "/posts/{id}/messages" | "/contacts/{id}/photo") => vec!["station", "patrol", "hotline"],
         ("POST", p) if p.starts_with("/sightings/{id}/") || p.starts_with("/api/v1/sightings/{id}/")
             || matches!(p, "/patrol/contacts" | "/plans" | "/plan-stops/{id}/move" | "/posts/{id}" | "/api/v1/contacts") => vec!["station", "patrol", "hotline"],
         (_, p) if p.starts_with("/audit") || p.starts_with("/access-log") || p.starts_with("/api/v1/audit") || p == "/api/v1/access-log" => vec!["auditor"],
@@ -564,6 +611,10 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("stop")
     } else if path.contains("/campaigns/{id}") {
         Some("campaign")
+    } else if path.contains("/contacts/{id}") {
+        Some("contact")
+    } else if path.contains("/contact-photos/{id}") {
+        Some("photo")
     } else if path.contains("/posts/{id}") {
         Some("post")
     } else if path.starts_with("/regions/{code}") {
@@ -631,6 +682,8 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         Some("stop") => pick(f.stop_inside, f.stop_outside),
         Some("campaign") => pick(f.campaign_inside, f.campaign_outside),
         Some("post") => pick(f.post_inside, f.post_outside),
+        Some("contact") => pick(f.contact_inside, f.contact_outside),
+        Some("photo") => pick(f.photo_inside, f.photo_outside),
         _ => 1,
     };
     let region = if inside { "331102001000" } else { "330000" };
@@ -1932,6 +1985,37 @@ async fn a_passer_by_reports_a_man_the_operator_dispatches_the_team_records_a_re
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let s = app.db.sighting(id).await.unwrap();
     assert_eq!(s.status, "closed");
+    // A photo of the place, taken on the phone: stored without its location.
+    let contact = app.db.contacts_for_sighting(id).await.unwrap()[0].id;
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::new(640, 480))
+        .unwrap();
+    let exif = b"Exif\0\0GPSLatitude=28.45N";
+    let mut upload = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    upload.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    upload.extend_from_slice(exif);
+    upload.extend_from_slice(&jpeg[2..]);
+    let up = patrol
+        .post(format!("{}/contacts/{contact}/photo", app.base))
+        .header("x-csrf-token", &tcsrf)
+        .multipart(reqwest::multipart::Form::new().part(
+            "photo",
+            reqwest::multipart::Part::bytes(upload).file_name("p.jpg"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), StatusCode::SEE_OTHER);
+    let photo = app.db.contact_photo_ids(contact).await.unwrap()[0];
+    let shown = patrol
+        .get(format!("{}/contact-photos/{photo}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.headers()["content-type"], "image/jpeg");
+    let bytes = shown.bytes().await.unwrap();
+    assert!(!bytes.windows(3).any(|w| w == b"GPS"), "no location kept");
     assert!(s.dispatched_at.is_some() && s.on_scene_at.is_some() && s.closed_at.is_some());
 
     // The reporter reads the outcome, and nothing about the person or the team.

@@ -724,7 +724,7 @@ struct PatrolPage {
     stops: Vec<PlanStop>,
     campaigns: Vec<Campaign>,
     outcomes: &'static [ContactOutcome],
-    contacts: Vec<Contact>,
+    contacts: Vec<(Contact, Vec<i64>)>,
     can_intake: bool,
     err: FormError,
 }
@@ -766,8 +766,12 @@ async fn patrol_page(
         if let Some(plan) = st.db.plan(&plan_region, today()).await? {
             stops = st.db.plan_stops(plan.id, Some(t.id)).await?;
         }
-        contacts = st.db.contacts(&scopes, Some(t.id)).await?;
-        contacts.truncate(10);
+        let mut recent = st.db.contacts(&scopes, Some(t.id)).await?;
+        recent.truncate(10);
+        for c in recent {
+            let photos = st.db.contact_photo_ids(c.id).await?;
+            contacts.push((c, photos));
+        }
         campaigns = st.db.campaigns_on(&plan_region, today()).await?;
     }
     let mut l = layout(ctx, st, "outreach.patrol", &[("outreach.patrol", "")]).await;
@@ -2010,7 +2014,7 @@ pub async fn post_update(
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to("/posts?ok=saved").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/posts/{id}?ok=saved")).into_response()),
         Err(e) if is_form_error(&e) => {
             posts_page(
                 &st,
@@ -2189,4 +2193,137 @@ pub async fn contacts(
         l: layout(&ctx, &st, "outreach.contacts", &[("outreach.contacts", "")]).await,
         contacts,
     }))
+}
+
+// ---------------------------------------------------------------------------------------
+// One rescue post: stock, jobs, and its message board
+
+#[derive(Template)]
+#[template(path = "outreach/post.html")]
+struct PostPage {
+    l: Layout,
+    p: Post,
+    messages: Vec<jiuzhu_storage::outreach::PostMessage>,
+    can_update: bool,
+    err: FormError,
+}
+
+async fn post_page(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    q: Option<&ListQuery>,
+    err: FormError,
+) -> AppResult<Response> {
+    let p = st.db.post(id).await?;
+    ctx.require(Action::View, Resource::Outreach, &p.region_code, None)?;
+    let mut l = layout(
+        ctx,
+        st,
+        "outreach.post",
+        &[("outreach.posts", "/posts"), ("outreach.post", "")],
+    )
+    .await;
+    if let Some(q) = q {
+        l.flash = flash(&ctx.tr, q);
+    }
+    let status = err.status();
+    let mut r = render(&PostPage {
+        l,
+        messages: st.db.post_messages(id).await?,
+        can_update: ctx
+            .require(Action::Update, Resource::Outreach, &p.region_code, None)
+            .is_ok(),
+        p,
+        err,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn post_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    post_page(&st, &ctx, parse_id(&id)?, Some(&q), FormError::default()).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct MessageForm {
+    #[serde(default)]
+    pub body: String,
+}
+
+pub async fn post_message(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<MessageForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let p = st.db.post(id).await?;
+    ctx.require(Action::Update, Resource::Outreach, &p.region_code, None)?;
+    match st.db.post_message_add(&ctx.actor, id, &f.body).await {
+        Ok(()) => Ok(Redirect::to(&format!("/posts/{id}?ok=saved")).into_response()),
+        Err(e) => {
+            let e = AppError::from(e);
+            if is_form_error(&e) {
+                post_page(&st, &ctx, id, None, FormError::from(&ctx.tr, &e)).await
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Photos at a contact
+
+/// A photo taken at a contact; the permission is checked before the upload is read.
+pub async fn contact_photo_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (region, team) = st.db.contact_owner(id).await?;
+    ctx.require(Action::Update, Resource::Outreach, &region, None)?;
+    let htmx = req.headers().contains_key("hx-request");
+    let to = format!("/patrol?team={team}&ok=photo_saved");
+    let result = async {
+        let (full, thumb) = crate::photo::read_upload(req, &st).await?;
+        st.db.contact_photo_add(&ctx.actor, id, full, thumb).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) if htmx => Ok(([("hx-redirect", to)], StatusCode::NO_CONTENT).into_response()),
+        Ok(()) => Ok(Redirect::to(&to).into_response()),
+        Err(e) if is_form_error(&e) => {
+            let q: ListQuery =
+                serde_urlencoded::from_str(&format!("team={team}")).unwrap_or_default();
+            patrol_page(&st, &ctx, &q, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A contact photo: `?size=thumb` for the list; the full picture's every view is logged.
+pub async fn contact_photo_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let region = st.db.contact_photo_region(id).await?;
+    ctx.require(Action::View, Resource::Outreach, &region, None)?;
+    let (_, jpeg) = st
+        .db
+        .contact_photo(&ctx.actor, id, q.get("size") == Some("thumb"))
+        .await?;
+    Ok(crate::photo::response(jpeg))
 }

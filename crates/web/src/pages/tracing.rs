@@ -362,37 +362,8 @@ pub async fn photo_upload(
     // The record check comes before the body is read.
     let c = load_case(&st, &ctx, &id, Action::Update).await?;
     let htmx = req.headers().contains_key("hx-request");
-    let mut form =
-        <axum::extract::Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st)
-            .await
-            .map_err(|_| AppError::invalid("photo_required", "photo"))?;
-    let mut bytes = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::invalid("photo_invalid", "photo"))?
-    {
-        if field.name() == Some("photo") {
-            bytes = Some(
-                field
-                    .bytes()
-                    .await
-                    .map_err(|_| AppError::invalid("photo_too_large", "photo"))?,
-            );
-        }
-    }
-    let bytes = bytes
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| AppError::invalid("photo_required", "photo"))?;
     let result = async {
-        let _permit = crate::photo::DECODING
-            .acquire()
-            .await
-            .map_err(|_| AppError::invalid("photo_invalid", "photo"))?;
-        let (full, thumb) = tokio::task::spawn_blocking(move || crate::photo::prepare(&bytes))
-            .await
-            .map_err(|_| AppError::invalid("photo_invalid", "photo"))?
-            .map_err(|code| AppError::invalid(code, "photo"))?;
+        let (full, thumb) = crate::photo::read_upload(req, &st).await?;
         st.db.photo_set(&ctx.actor, c.id, full, thumb).await?;
         Ok::<_, AppError>(())
     }
