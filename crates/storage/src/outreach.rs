@@ -1499,6 +1499,83 @@ impl Db {
             .collect()
     }
 
+    /// An urgent sighting put into the running plan: its stop added, the route it joins
+    /// re-timed, and the optional stops given up for it removed, in one transaction. Stops
+    /// already made are never touched.
+    pub async fn plan_amend(
+        &self,
+        actor: &Actor,
+        plan_id: i64,
+        add: &StopInput,
+        retime: &[(i64, i64)],
+        drop: &[i64],
+    ) -> Result<i64> {
+        let region: String =
+            sqlx::query_scalar("SELECT region_code FROM patrol_plans WHERE id = $1")
+                .bind(plan_id)
+                .fetch_optional(self.reader())
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let region = stored_region(region)?;
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO plan_stops (plan_id, region_code, team_id, shift, seq, hotspot_id, sighting_id, tier, start_min, \
+             window_from, window_to) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
+        )
+        .bind(plan_id)
+        .bind(region.to_string())
+        .bind(add.team_id)
+        .bind(add.shift)
+        .bind(add.seq)
+        .bind(add.hotspot_id)
+        .bind(add.sighting_id)
+        .bind(add.tier.clone())
+        .bind(add.start_min)
+        .bind(add.window_from)
+        .bind(add.window_to)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (stop, start) in retime {
+            sqlx::query("UPDATE plan_stops SET start_min = $1, version = version + 1 WHERE id = $2 AND plan_id = $3 AND done_at IS NULL")
+                .bind(*start)
+                .bind(*stop)
+                .bind(plan_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for stop in drop {
+            sqlx::query(
+                "DELETE FROM plan_stops WHERE id = $1 AND plan_id = $2 AND done_at IS NULL",
+            )
+            .bind(*stop)
+            .bind(plan_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE patrol_plans SET version = version + 1 WHERE id = $1")
+            .bind(plan_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "plan.insert_urgent",
+                record_kind: "patrol_plan",
+                record_id: plan_id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new("sighting_id", None::<i64>, add.sighting_id),
+                    Change::new("team_id", None::<i64>, Some(add.team_id)),
+                    Change::new("dropped", None::<usize>, Some(drop.len())),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// The plan stop's region, for the caller's permission check.
     pub async fn plan_stop_region(&self, id: i64) -> Result<String> {
         sqlx::query_scalar("SELECT region_code FROM plan_stops WHERE id = $1")

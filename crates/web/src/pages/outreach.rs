@@ -459,6 +459,15 @@ pub async fn file_sighting(st: &AppState, ctx: &Ctx, input: &SightingInput) -> A
         )?;
     }
     let s = st.db.sighting_create(&ctx.actor, input).await?;
+    // An urgent one goes into today's running plan at once; the report is taken whether
+    // or not a route can fit it (the board still dispatches by hand).
+    if let Err(e) = insert_urgent_sighting(&st.db, &st.outreach, &ctx.actor, &s).await {
+        tracing::warn!(
+            code = e.code,
+            sighting = s.id,
+            "urgent sighting not inserted into the plan"
+        );
+    }
     st.live.sighting(s.id, &s.region_code);
     Ok(s)
 }
@@ -1303,13 +1312,21 @@ pub async fn make_plan(
 }
 
 /// The plan itself, for the page and for the demo city: no permission asked here.
-pub async fn plan_for_day(
+/// What a county's plan for a day is made from, read from storage: the planner's input and
+/// the records behind its indexes (hotspot `i` of the input is `hotspots[i]`, and so on).
+struct PlanData {
+    hotspots: Vec<Hotspot>,
+    teams: Vec<Team>,
+    sightings: Vec<Sighting>,
+    input: jiuzhu_planner::Input,
+}
+
+async fn plan_data(
     db: &jiuzhu_storage::Db,
     book: &jiuzhu_domain::outreach::OutreachBook,
-    actor: &jiuzhu_storage::Actor,
     region: &RegionCode,
     day: NaiveDate,
-) -> AppResult<PlanRow> {
+) -> AppResult<PlanData> {
     use jiuzhu_planner as p;
     let scope = [region.clone()];
     let hotspots = db.hotspots(&scope).await?;
@@ -1417,6 +1434,28 @@ pub async fn plan_for_day(
         detour: 1.3,
         min_window_s: 15 * 60,
     };
+    Ok(PlanData {
+        hotspots,
+        teams,
+        sightings,
+        input,
+    })
+}
+
+pub async fn plan_for_day(
+    db: &jiuzhu_storage::Db,
+    book: &jiuzhu_domain::outreach::OutreachBook,
+    actor: &jiuzhu_storage::Actor,
+    region: &RegionCode,
+    day: NaiveDate,
+) -> AppResult<PlanRow> {
+    use jiuzhu_planner as p;
+    let PlanData {
+        hotspots,
+        teams,
+        sightings,
+        input,
+    } = plan_data(db, book, region, day).await?;
     let (problem, plan) =
         tokio::task::spawn_blocking(move || p::plan(&input, &p::VrpCoreSolver::default()))
             .await
@@ -1458,6 +1497,145 @@ pub async fn plan_for_day(
         cov.weighted * 100.0
     );
     Ok(db.plan_save(actor, region, day, &summary, &stops).await?)
+}
+
+/// An urgent sighting (a child, bad weather) goes into today's running plan at once, on
+/// the route that reaches it soonest: no stop changes team, stops already made stay, and
+/// only optional stops of that route may be given up. Returns the team and the planned
+/// time, or None when there is no plan today or no route can take it in time.
+pub async fn insert_urgent_sighting(
+    db: &jiuzhu_storage::Db,
+    book: &jiuzhu_domain::outreach::OutreachBook,
+    actor: &jiuzhu_storage::Actor,
+    s: &Sighting,
+) -> AppResult<Option<(i64, i64)>> {
+    use jiuzhu_planner as p;
+    if !s.urgent || s.lat.is_none() {
+        return Ok(None);
+    }
+    let day = today();
+    let region = RegionCode::try_from(s.region_code.clone()).map_err(|_| AppError::not_found())?;
+    let county =
+        RegionCode::try_from(region.county().to_string()).map_err(|_| AppError::not_found())?;
+    let Some(plan) = db.plan(&county, day).await? else {
+        return Ok(None);
+    };
+    let stored = db.plan_stops(plan.id, None).await?;
+    let data = plan_data(db, book, &county, day).await?;
+    let Some(urgent_idx) = data.sightings.iter().position(|x| x.id == s.id) else {
+        return Ok(None);
+    };
+    let problem = p::expand(&data.input).map_err(|e| AppError::invalid(e.code(), ""))?;
+    // The running plan in the planner's terms: each stored stop found again among the
+    // visits by its hotspot and window (or its sighting).
+    let visit_of = |st: &PlanStop| -> Option<usize> {
+        problem.visits.iter().position(|v| match v.kind {
+            p::VisitKind::Hotspot { hotspot, .. } => {
+                Some(data.hotspots[hotspot].id) == st.hotspot_id
+                    && (v.earliest_s / 60) as i64 == st.window_from
+            }
+            p::VisitKind::Sighting { sighting } => {
+                Some(data.sightings[sighting].id) == st.sighting_id
+            }
+        })
+    };
+    let team_idx = |id: i64| data.teams.iter().position(|t| t.id == id);
+    let mut routes: Vec<p::Route> = problem
+        .shifts
+        .iter()
+        .map(|slot| p::Route {
+            team: slot.team,
+            shift: slot.shift,
+            stops: Vec::new(),
+        })
+        .collect();
+    let mut stop_ids: std::collections::HashMap<usize, i64> = Default::default();
+    for st in &stored {
+        let (Some(v), Some(t)) = (visit_of(st), team_idx(st.team_id)) else {
+            continue;
+        };
+        if let Some(r) = routes
+            .iter_mut()
+            .find(|r| r.team as usize == t && r.shift as i64 == st.shift)
+        {
+            r.stops.push(p::Stop {
+                visit: v,
+                start_s: (st.start_min * 60) as u32,
+            });
+            stop_ids.insert(v, st.id);
+        }
+    }
+    for r in &mut routes {
+        r.stops.sort_by_key(|x| x.start_s);
+    }
+    let running = p::Plan {
+        routes,
+        unassigned: Vec::new(),
+    };
+    let Some(urgent_visit) = problem.visits.iter().position(
+        |v| matches!(v.kind, p::VisitKind::Sighting { sighting } if sighting == urgent_idx),
+    ) else {
+        return Ok(None);
+    };
+    let now_s =
+        ((now_ms() - jiuzhu_domain::time::local_midnight_ms(day)) / 1000).clamp(0, 86_399) as u32;
+    let Some((new_plan, _churn)) = p::insert_urgent(&problem, &running, urgent_visit, now_s) else {
+        return Ok(None);
+    };
+    let Some(route) = new_plan
+        .routes
+        .iter()
+        .find(|r| r.stops.iter().any(|x| x.visit == urgent_visit))
+    else {
+        return Ok(None);
+    };
+    let team = &data.teams[route.team as usize];
+    let (seq, at) = route
+        .stops
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.visit == urgent_visit)
+        .map(|(i, x)| (i, x.start_s))
+        .unwrap_or((0, now_s));
+    let retime: Vec<(i64, i64)> = route
+        .stops
+        .iter()
+        .filter_map(|x| {
+            stop_ids
+                .get(&x.visit)
+                .map(|id| (*id, (x.start_s / 60) as i64))
+        })
+        .collect();
+    let kept: std::collections::HashSet<usize> = new_plan
+        .routes
+        .iter()
+        .flat_map(|r| r.stops.iter().map(|x| x.visit))
+        .collect();
+    let dropped: Vec<i64> = stop_ids
+        .iter()
+        .filter(|(v, _)| !kept.contains(v))
+        .map(|(_, id)| *id)
+        .collect();
+    let v = &problem.visits[urgent_visit];
+    db.plan_amend(
+        actor,
+        plan.id,
+        &StopInput {
+            team_id: team.id,
+            shift: route.shift as i64,
+            seq: seq as i64,
+            hotspot_id: None,
+            sighting_id: Some(s.id),
+            tier: "sighting".into(),
+            start_min: (at / 60) as i64,
+            window_from: (v.earliest_s / 60) as i64,
+            window_to: (v.latest_s / 60) as i64,
+        },
+        &retime,
+        &dropped,
+    )
+    .await?;
+    Ok(Some((team.id, (at / 60) as i64)))
 }
 
 pub async fn plan_create(
