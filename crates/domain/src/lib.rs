@@ -19,6 +19,7 @@ macro_rules! code_enum {
     };
 }
 
+pub mod assistance;
 pub mod authz;
 pub mod calendar;
 pub mod case;
