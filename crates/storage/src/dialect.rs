@@ -21,6 +21,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "tracing", include_str!("../migrations/sqlite/0006_tracing.sql")),
     (7, "outreach", include_str!("../migrations/sqlite/0007_outreach.sql")),
     (8, "outreach_posts_photos", include_str!("../migrations/sqlite/0008_outreach_posts_photos.sql")),
+    (9, "assistance", include_str!("../migrations/sqlite/0009_assistance.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -32,6 +33,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "tracing", include_str!("../migrations/postgres/0006_tracing.sql")),
     (7, "outreach", include_str!("../migrations/postgres/0007_outreach.sql")),
     (8, "outreach_posts_photos", include_str!("../migrations/postgres/0008_outreach_posts_photos.sql")),
+    (9, "assistance", include_str!("../migrations/postgres/0009_assistance.sql")),
 ];
 
 impl Backend {

@@ -8,6 +8,7 @@
 //!
 //! Boundary: callers pass domain types and an [`Actor`]; they never see a connection.
 
+pub mod assistance;
 pub mod audit;
 pub mod crypto;
 pub mod dialect;

@@ -1,0 +1,979 @@
+//! 社会救助: households and their members (one person in one household at a time, enforced
+//! by a unique index on the identity number's blind index over current memberships),
+//! declared income and assets with the date each applies from, one-window applications and
+//! the items they ask for, every step of every item, and the rules' decision with its
+//! explanation and rules version.
+//!
+//! Which step may follow which is decided by `domain::assistance::step`; this module applies
+//! the result with a version check and writes the step, the item and the audit row in one
+//! transaction.
+
+use crate::audit::{self, Change, Event};
+use crate::sql::{fetch_paged, Sql};
+use crate::{now_ms, stale, stored_region, Actor, Db, Page, Paged, Result, Sort, StoreError};
+use chrono::NaiveDate;
+use jiuzhu_domain::assistance::{Action, Item, ItemState};
+use jiuzhu_domain::{Fen, RegionCode, ResidentId, Sex};
+use serde::Serialize;
+use sqlx::Row;
+
+const RID_AAD: &str = "household_members.resident_id";
+const HEALTH_AAD: &str = "household_members.health";
+const BANK_AAD: &str = "households.bank_account";
+
+fn too_long(s: &str, max: usize) -> bool {
+    s.chars().count() > max
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Income categories a household declares (monthly amounts).
+pub const INCOME_CATEGORIES: &[&str] = &[
+    "wages", "business", "farming", "property", "pension", "transfer", "support", "other",
+];
+/// Asset categories (values).
+pub const ASSET_CATEGORIES: &[&str] = &["deposits", "securities", "vehicle", "housing", "business"];
+
+#[derive(Debug, Clone)]
+pub struct HouseholdInput {
+    pub region: RegionCode,
+    pub head_name: String,
+    pub address: String,
+    /// "urban" or "rural".
+    pub area: String,
+    /// own / rent / public / none, with notes.
+    pub housing: String,
+    pub bank_account: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Household {
+    pub id: i64,
+    pub region_code: String,
+    pub head_name: String,
+    pub address: String,
+    pub area: String,
+    pub housing: String,
+    pub bank_account_masked: Option<String>,
+    pub members: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberInput {
+    pub name: String,
+    /// 户主 / 配偶 / 子女 / 父母 / 孙子女 / 兄弟姐妹 / 其他
+    pub relation: String,
+    pub resident_id: Option<ResidentId>,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    /// '', intellectual, mental, physical, visual, hearing, speech, multiple
+    pub disability: String,
+    /// 0 none, 1 (most severe) to 4.
+    pub disability_grade: i64,
+    /// Health and chronic illness, free text: encrypted.
+    pub health: Option<String>,
+    /// full / partial / none
+    pub work_ability: String,
+    pub schooling: String,
+    pub joined_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub id: i64,
+    pub household_id: i64,
+    pub name: String,
+    pub relation: String,
+    pub resident_id_masked: Option<String>,
+    pub sex: String,
+    pub birth_date: Option<String>,
+    pub disability: String,
+    pub disability_grade: i64,
+    pub has_health_note: bool,
+    pub work_ability: String,
+    pub schooling: String,
+    pub joined_on: String,
+    pub left_on: Option<String>,
+}
+
+/// One declaration: a monthly income (`kind` "income") or an asset value ("asset") of a
+/// category, from a date.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub kind: String,
+    pub category: String,
+    pub amount: Fen,
+    pub from: NaiveDate,
+    pub note: String,
+}
+
+impl Declaration {
+    pub fn new(
+        kind: &str,
+        category: &str,
+        amount: Fen,
+        from: NaiveDate,
+        note: &str,
+    ) -> Declaration {
+        Declaration {
+            kind: kind.into(),
+            category: category.into(),
+            amount,
+            from,
+            note: note.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finance {
+    pub id: i64,
+    pub kind: String,
+    pub category: String,
+    pub amount_fen: i64,
+    pub from_on: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplicationInput {
+    pub household_id: i64,
+    /// counter / online
+    pub channel: String,
+    pub items: Vec<Item>,
+    pub authorised: bool,
+    /// Every missing document, listed once, all together.
+    pub missing_docs: String,
+    pub accepted_on: NaiveDate,
+    pub decision_due: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Application {
+    pub id: i64,
+    pub household_id: i64,
+    pub head_name: String,
+    pub region_code: String,
+    pub channel: String,
+    pub authorised: bool,
+    pub missing_docs: String,
+    pub accepted_on: String,
+    pub decision_due: String,
+    pub created_by: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationItem {
+    pub id: i64,
+    pub application_id: i64,
+    pub household_id: i64,
+    pub region_code: String,
+    pub item: String,
+    pub state: String,
+    pub notice_from: Option<String>,
+    pub approved_on: Option<String>,
+    pub refused_on: Option<String>,
+    pub refusal_notice_due: Option<String>,
+    pub eligible: Option<bool>,
+    pub amount_fen: Option<i64>,
+    pub decision_json: Option<String>,
+    pub rules_version: Option<String>,
+    pub version: i64,
+}
+
+impl ApplicationItem {
+    pub fn item(&self) -> Option<Item> {
+        Item::parse(&self.item)
+    }
+    pub fn state(&self) -> ItemState {
+        ItemState::parse(&self.state).unwrap_or(ItemState::Accepted)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRow {
+    pub id: i64,
+    pub action: String,
+    pub detail_json: String,
+    pub state_after: String,
+    pub actor_name: String,
+    pub at: i64,
+}
+
+/// What a step changes on the item besides its state.
+#[derive(Debug, Clone, Default)]
+pub struct StepEffects {
+    pub notice_from: Option<NaiveDate>,
+    pub approved_on: Option<NaiveDate>,
+    pub refused_on: Option<NaiveDate>,
+    pub refusal_notice_due: Option<NaiveDate>,
+}
+
+/// The rules' answer for an item, kept with its explanation.
+#[derive(Debug, Clone)]
+pub struct DecisionInput {
+    pub eligible: bool,
+    pub amount: Fen,
+    pub explanation_json: String,
+    pub rules_version: String,
+}
+
+const HOUSEHOLD_COLS: &str = "h.id, h.region_code, h.head_name, h.address, h.area, h.housing, h.bank_account_enc, h.version, \
+     (SELECT COUNT(*) FROM household_members m WHERE m.household_id = h.id AND m.left_on IS NULL) AS members";
+const MEMBER_COLS: &str = "id, household_id, name, relation, resident_id_enc, sex, birth_date, disability, disability_grade, \
+     health_enc, work_ability, schooling, joined_on, left_on";
+const APP_COLS: &str = "a.id, a.household_id, h.head_name, a.region_code, a.channel, a.authorised, a.missing_docs, a.accepted_on, \
+     a.decision_due, a.created_by, a.version";
+const ITEM_COLS: &str = "id, application_id, household_id, region_code, item, state, notice_from, approved_on, refused_on, \
+     refusal_notice_due, eligible, amount_fen, decision_json, rules_version, version";
+
+fn app_row(r: &sqlx::any::AnyRow) -> std::result::Result<Application, sqlx::Error> {
+    Ok(Application {
+        id: r.try_get("id")?,
+        household_id: r.try_get("household_id")?,
+        head_name: r.try_get("head_name")?,
+        region_code: r.try_get("region_code")?,
+        channel: r.try_get("channel")?,
+        authorised: r.try_get::<i64, _>("authorised")? != 0,
+        missing_docs: r.try_get("missing_docs")?,
+        accepted_on: r.try_get("accepted_on")?,
+        decision_due: r.try_get("decision_due")?,
+        created_by: r.try_get("created_by")?,
+        version: r.try_get("version")?,
+    })
+}
+
+fn item_row(r: &sqlx::any::AnyRow) -> std::result::Result<ApplicationItem, sqlx::Error> {
+    Ok(ApplicationItem {
+        id: r.try_get("id")?,
+        application_id: r.try_get("application_id")?,
+        household_id: r.try_get("household_id")?,
+        region_code: r.try_get("region_code")?,
+        item: r.try_get("item")?,
+        state: r.try_get("state")?,
+        notice_from: r.try_get("notice_from")?,
+        approved_on: r.try_get("approved_on")?,
+        refused_on: r.try_get("refused_on")?,
+        refusal_notice_due: r.try_get("refusal_notice_due")?,
+        eligible: r.try_get::<Option<i64>, _>("eligible")?.map(|v| v != 0),
+        amount_fen: r.try_get("amount_fen")?,
+        decision_json: r.try_get("decision_json")?,
+        rules_version: r.try_get("rules_version")?,
+        version: r.try_get("version")?,
+    })
+}
+
+impl Db {
+    fn household_row(&self, r: &sqlx::any::AnyRow) -> std::result::Result<Household, sqlx::Error> {
+        let bank: Option<Vec<u8>> = r.try_get("bank_account_enc")?;
+        Ok(Household {
+            id: r.try_get("id")?,
+            region_code: r.try_get("region_code")?,
+            head_name: r.try_get("head_name")?,
+            address: r.try_get("address")?,
+            area: r.try_get("area")?,
+            housing: r.try_get("housing")?,
+            bank_account_masked: self
+                .keys()
+                .masked(BANK_AAD, bank, jiuzhu_domain::mask::phone),
+            members: r.try_get("members")?,
+            version: r.try_get("version")?,
+        })
+    }
+
+    fn member_row(&self, r: &sqlx::any::AnyRow) -> std::result::Result<Member, sqlx::Error> {
+        let rid: Option<Vec<u8>> = r.try_get("resident_id_enc")?;
+        let health: Option<Vec<u8>> = r.try_get("health_enc")?;
+        Ok(Member {
+            id: r.try_get("id")?,
+            household_id: r.try_get("household_id")?,
+            name: r.try_get("name")?,
+            relation: r.try_get("relation")?,
+            resident_id_masked: self
+                .keys()
+                .masked(RID_AAD, rid, jiuzhu_domain::mask::resident_id),
+            sex: r.try_get("sex")?,
+            birth_date: r.try_get("birth_date")?,
+            disability: r.try_get("disability")?,
+            disability_grade: r.try_get("disability_grade")?,
+            has_health_note: health.is_some(),
+            work_ability: r.try_get("work_ability")?,
+            schooling: r.try_get("schooling")?,
+            joined_on: r.try_get("joined_on")?,
+            left_on: r.try_get("left_on")?,
+        })
+    }
+
+    // -- households ------------------------------------------------------------------
+
+    pub async fn household_create(&self, actor: &Actor, h: &HouseholdInput) -> Result<Household> {
+        let head = h.head_name.trim();
+        if head.is_empty() {
+            return Err(StoreError::Invalid("name_required"));
+        }
+        if too_long(head, 50) || too_long(&h.address, 200) || too_long(&h.housing, 200) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        if h.area != "urban" && h.area != "rural" {
+            return Err(StoreError::Invalid("area_invalid"));
+        }
+        if let Some(b) = &h.bank_account {
+            if !(8..=30).contains(&b.len()) || !b.chars().all(|c| c.is_ascii_digit()) {
+                return Err(StoreError::Invalid("bank_account_invalid"));
+            }
+        }
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO households (region_code, head_name, address, area, housing, bank_account_enc, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$7) RETURNING id",
+        )
+        .bind(h.region.to_string())
+        .bind(head.to_string())
+        .bind(h.address.trim().to_string())
+        .bind(h.area.clone())
+        .bind(h.housing.trim().to_string())
+        .bind(h.bank_account.as_ref().map(|b| self.keys().encrypt(BANK_AAD, b)))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|err| match &err {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::Invalid("region_unknown")
+            }
+            _ => StoreError::Database(err),
+        })?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.create",
+                record_kind: "household",
+                record_id: id.to_string(),
+                region: &h.region,
+                changes: vec![
+                    Change::new("head_name", None::<String>, Some(head)),
+                    Change::sensitive("bank_account", false, h.bank_account.is_some()),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.household(id).await
+    }
+
+    pub async fn household(&self, id: i64) -> Result<Household> {
+        let r = sqlx::query(&format!(
+            "SELECT {HOUSEHOLD_COLS} FROM households h WHERE h.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(self.household_row(&r)?)
+    }
+
+    pub async fn households(
+        &self,
+        scopes: &[RegionCode],
+        q: &str,
+        page: Page,
+    ) -> Result<Paged<Household>> {
+        let mut s = Sql::new("FROM households h WHERE 1 = 1");
+        s.scope("h.region_code", scopes);
+        s.keyword(&["h.head_name", "h.address"], q);
+        fetch_paged(
+            self.reader(),
+            HOUSEHOLD_COLS,
+            s,
+            &Sort {
+                column: "head_name".into(),
+                descending: false,
+            },
+            &["head_name", "region_code"],
+            "head_name",
+            "h.id",
+            page,
+            |r| self.household_row(r),
+        )
+        .await
+    }
+
+    /// Adds a member. Someone already living in another household is refused: they leave
+    /// there first (dated), then join here.
+    pub async fn member_add(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        m: &MemberInput,
+    ) -> Result<Member> {
+        let name = m.name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("name_required"));
+        }
+        if too_long(name, 50)
+            || too_long(&m.relation, 20)
+            || too_long(&m.schooling, 50)
+            || m.health.as_ref().is_some_and(|h| too_long(h, 500))
+        {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        if !(0..=4).contains(&m.disability_grade) {
+            return Err(StoreError::Invalid("disability_grade_invalid"));
+        }
+        let h = self.household(household_id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let sex = m.sex.or(m.resident_id.as_ref().map(|r| r.sex()));
+        let birth = m
+            .birth_date
+            .or(m.resident_id.as_ref().map(|r| r.birth_date()));
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO household_members (household_id, region_code, name, relation, resident_id_enc, resident_id_idx, sex, \
+             birth_date, disability, disability_grade, health_enc, work_ability, schooling, joined_on, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id",
+        )
+        .bind(household_id)
+        .bind(region.to_string())
+        .bind(name.to_string())
+        .bind(m.relation.trim().to_string())
+        .bind(m.resident_id.as_ref().map(|r| self.keys().encrypt(RID_AAD, r.as_str())))
+        .bind(m.resident_id.as_ref().map(|r| self.keys().blind_index("resident_id", r.as_str())))
+        .bind(sex.map(Sex::as_str).unwrap_or("").to_string())
+        .bind(birth.map(day))
+        .bind(m.disability.clone())
+        .bind(m.disability_grade)
+        .bind(m.health.as_ref().map(|x| self.keys().encrypt(HEALTH_AAD, x)))
+        .bind(m.work_ability.clone())
+        .bind(m.schooling.trim().to_string())
+        .bind(day(m.joined_on))
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Invalid("member_in_other_household")
+            }
+            _ => StoreError::Database(e),
+        })?;
+        sqlx::query("UPDATE households SET updated_at = $1, version = version + 1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(household_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.member_add",
+                record_kind: "household",
+                record_id: household_id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new("member", None::<String>, Some(name)),
+                    Change::sensitive("resident_id", false, m.resident_id.is_some()),
+                    Change::sensitive("health", false, m.health.is_some()),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let r = sqlx::query(&format!(
+            "SELECT {MEMBER_COLS} FROM household_members WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(self.member_row(&r)?)
+    }
+
+    /// A member leaves on a date (moved out, married, died); history is kept.
+    pub async fn member_leave(&self, actor: &Actor, member_id: i64, on: NaiveDate) -> Result<()> {
+        let r = sqlx::query("SELECT household_id, region_code, joined_on FROM household_members WHERE id = $1 AND left_on IS NULL")
+            .bind(member_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let joined: String = r.try_get("joined_on")?;
+        if day(on) < joined {
+            return Err(StoreError::Invalid("date_before_joining"));
+        }
+        let region = stored_region(r.try_get::<String, _>("region_code")?)?;
+        let household: i64 = r.try_get("household_id")?;
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE household_members SET left_on = $1 WHERE id = $2 AND left_on IS NULL")
+            .bind(day(on))
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE households SET updated_at = $1, version = version + 1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(household)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.member_leave",
+                record_kind: "household",
+                record_id: household.to_string(),
+                region: &region,
+                changes: vec![Change::new("left_on", None::<String>, Some(day(on)))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Members, current first, then those who left.
+    pub async fn members(&self, household_id: i64) -> Result<Vec<Member>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MEMBER_COLS} FROM household_members WHERE household_id = $1 ORDER BY left_on IS NOT NULL, id"
+        ))
+        .bind(household_id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| self.member_row(r))
+            .collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Declares a monthly income or an asset value from a date; the latest declaration of
+    /// each category in force on a day is the one that counts.
+    pub async fn finance_add(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        decl: &Declaration,
+    ) -> Result<()> {
+        let Declaration {
+            kind,
+            category,
+            amount,
+            from,
+            note,
+        } = decl;
+        let (kind, category, amount, from, note) = (
+            kind.as_str(),
+            category.as_str(),
+            *amount,
+            *from,
+            note.as_str(),
+        );
+        let known = match kind {
+            "income" => INCOME_CATEGORIES.contains(&category),
+            "asset" => ASSET_CATEGORIES.contains(&category),
+            _ => false,
+        };
+        if !known {
+            return Err(StoreError::Invalid("category_invalid"));
+        }
+        if amount.0 < 0 {
+            return Err(StoreError::Invalid("amount_negative"));
+        }
+        if amount.0 > 100_000_000_000 {
+            return Err(StoreError::Invalid("amount_too_large"));
+        }
+        if too_long(note, 200) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let h = self.household(household_id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO household_finances (household_id, region_code, kind, category, amount_fen, from_on, note, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        )
+        .bind(household_id)
+        .bind(region.to_string())
+        .bind(kind.to_string())
+        .bind(category.to_string())
+        .bind(amount.0)
+        .bind(day(from))
+        .bind(note.trim().to_string())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE households SET updated_at = $1, version = version + 1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(household_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.declare",
+                record_kind: "household",
+                record_id: household_id.to_string(),
+                region: &region,
+                changes: vec![Change::new(
+                    &format!("{kind}.{category}"),
+                    None::<i64>,
+                    Some(amount.0),
+                )],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The declarations in force on `on`: the latest of each (kind, category).
+    pub async fn finances_on(&self, household_id: i64, on: NaiveDate) -> Result<Vec<Finance>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, category, amount_fen, from_on, note FROM household_finances f WHERE household_id = $1 \
+             AND from_on <= $2 AND NOT EXISTS (SELECT 1 FROM household_finances g WHERE g.household_id = f.household_id \
+             AND g.kind = f.kind AND g.category = f.category AND g.from_on <= $2 AND (g.from_on > f.from_on \
+             OR (g.from_on = f.from_on AND g.id > f.id))) ORDER BY kind DESC, category",
+        )
+        .bind(household_id)
+        .bind(day(on))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Finance {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    category: r.try_get("category")?,
+                    amount_fen: r.try_get("amount_fen")?,
+                    from_on: r.try_get("from_on")?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    }
+
+    // -- applications ----------------------------------------------------------------
+
+    /// Accepts a one-window application: one row, one item per thing asked for.
+    pub async fn application_create(
+        &self,
+        actor: &Actor,
+        a: &ApplicationInput,
+    ) -> Result<(Application, Vec<ApplicationItem>)> {
+        if a.items.is_empty() {
+            return Err(StoreError::Invalid("items_required"));
+        }
+        let mut items = a.items.clone();
+        items.sort_by_key(|i| i.as_str());
+        items.dedup();
+        if too_long(&a.missing_docs, 1000) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        if a.channel != "counter" && a.channel != "online" {
+            return Err(StoreError::Invalid("channel_invalid"));
+        }
+        let h = self.household(a.household_id).await?;
+        if h.members == 0 {
+            return Err(StoreError::Invalid("household_without_members"));
+        }
+        let region = stored_region(h.region_code.clone())?;
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO applications (household_id, region_code, channel, authorised, missing_docs, accepted_on, decision_due, \
+             created_by, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9) RETURNING id",
+        )
+        .bind(a.household_id)
+        .bind(region.to_string())
+        .bind(a.channel.clone())
+        .bind(a.authorised as i64)
+        .bind(a.missing_docs.trim().to_string())
+        .bind(day(a.accepted_on))
+        .bind(day(a.decision_due))
+        .bind(actor.name.clone())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for item in &items {
+            sqlx::query(
+                "INSERT INTO application_items (application_id, household_id, region_code, item, state, updated_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6)",
+            )
+            .bind(id)
+            .bind(a.household_id)
+            .bind(region.to_string())
+            .bind(item.as_str())
+            .bind(ItemState::Accepted.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "application.accept",
+                record_kind: "application",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new(
+                        "items",
+                        None::<String>,
+                        Some(
+                            items
+                                .iter()
+                                .map(|i| i.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        ),
+                    ),
+                    Change::new("authorised", None::<bool>, Some(a.authorised)),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((
+            self.application(id).await?,
+            self.application_items(id).await?,
+        ))
+    }
+
+    pub async fn application(&self, id: i64) -> Result<Application> {
+        let r = sqlx::query(&format!(
+            "SELECT {APP_COLS} FROM applications a JOIN households h ON h.id = a.household_id WHERE a.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(app_row(&r)?)
+    }
+
+    /// Records that the signed 核对授权书 is now on file (it can come after acceptance).
+    pub async fn application_authorise(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+    ) -> Result<()> {
+        let a = self.application(id).await?;
+        let region = stored_region(a.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE applications SET authorised = 1, updated_at = $1, version = version + 1 WHERE id = $2 AND version = $3")
+            .bind(now_ms())
+            .bind(id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "applications", id).await);
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "application.authorise",
+                record_kind: "application",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("authorised", Some(a.authorised), Some(true))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn applications(
+        &self,
+        scopes: &[RegionCode],
+        household_id: Option<i64>,
+        q: &str,
+        page: Page,
+    ) -> Result<Paged<Application>> {
+        let mut s =
+            Sql::new("FROM applications a JOIN households h ON h.id = a.household_id WHERE 1 = 1");
+        s.scope("a.region_code", scopes);
+        if let Some(h) = household_id {
+            s.push(" AND a.household_id = ");
+            s.bind_i64(h);
+        }
+        s.keyword(&["h.head_name"], q);
+        fetch_paged(
+            self.reader(),
+            APP_COLS,
+            s,
+            &Sort::parse(Some("-accepted_on")),
+            &["accepted_on", "decision_due"],
+            "accepted_on",
+            "a.id",
+            page,
+            app_row,
+        )
+        .await
+    }
+
+    pub async fn application_items(&self, application_id: i64) -> Result<Vec<ApplicationItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLS} FROM application_items WHERE application_id = $1 ORDER BY id"
+        ))
+        .bind(application_id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(item_row)
+            .collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub async fn application_item(&self, id: i64) -> Result<ApplicationItem> {
+        let r = sqlx::query(&format!(
+            "SELECT {ITEM_COLS} FROM application_items WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(item_row(&r)?)
+    }
+
+    /// Applies a step the domain allowed: the item's new state and dates, the step's
+    /// record and the audit row, in one transaction, if the item is still at the version
+    /// the worker saw.
+    pub async fn item_step(
+        &self,
+        actor: &Actor,
+        item_id: i64,
+        expected_version: i64,
+        action: &Action,
+        state_after: ItemState,
+        effects: &StepEffects,
+    ) -> Result<ApplicationItem> {
+        let old = self.application_item(item_id).await?;
+        let region = stored_region(old.region_code.clone())?;
+        let detail =
+            serde_json::to_string(action).map_err(|_| StoreError::Invalid("step_invalid"))?;
+        if too_long(&detail, 4000) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE application_items SET state = $1, notice_from = COALESCE($2, notice_from), \
+             approved_on = COALESCE($3, approved_on), refused_on = COALESCE($4, refused_on), \
+             refusal_notice_due = COALESCE($5, refusal_notice_due), updated_at = $6, version = version + 1 \
+             WHERE id = $7 AND version = $8",
+        )
+        .bind(state_after.as_str())
+        .bind(effects.notice_from.map(day))
+        .bind(effects.approved_on.map(day))
+        .bind(effects.refused_on.map(day))
+        .bind(effects.refusal_notice_due.map(day))
+        .bind(now)
+        .bind(item_id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "application_items", item_id).await);
+        }
+        sqlx::query(
+            "INSERT INTO application_steps (item_id, region_code, action, detail_json, state_after, actor_name, at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        )
+        .bind(item_id)
+        .bind(region.to_string())
+        .bind(action.code())
+        .bind(detail)
+        .bind(state_after.as_str())
+        .bind(actor.name.clone())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "application.step",
+                record_kind: "application_item",
+                record_id: item_id.to_string(),
+                region: &region,
+                changes: vec![Change::new(
+                    "state",
+                    Some(&old.state),
+                    Some(state_after.as_str()),
+                )],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.application_item(item_id).await
+    }
+
+    /// Keeps the rules' latest decision on an item (re-run when the household's data
+    /// change); an approved item keeps the decision it was approved on.
+    pub async fn item_decision_save(
+        &self,
+        actor: &Actor,
+        item_id: i64,
+        d: &DecisionInput,
+    ) -> Result<ApplicationItem> {
+        let old = self.application_item(item_id).await?;
+        if old.state().is_final() {
+            return Err(StoreError::Invalid("assistance_step_out_of_order"));
+        }
+        let region = stored_region(old.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE application_items SET eligible = $1, amount_fen = $2, decision_json = $3, rules_version = $4, \
+             updated_at = $5, version = version + 1 WHERE id = $6",
+        )
+        .bind(d.eligible as i64)
+        .bind(d.amount.0)
+        .bind(d.explanation_json.clone())
+        .bind(d.rules_version.clone())
+        .bind(now_ms())
+        .bind(item_id)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "application.decide",
+                record_kind: "application_item",
+                record_id: item_id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new("eligible", old.eligible, Some(d.eligible)),
+                    Change::new("amount_fen", old.amount_fen, Some(d.amount.0)),
+                    Change::new("rules_version", None::<String>, Some(&d.rules_version)),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.application_item(item_id).await
+    }
+
+    pub async fn item_steps(&self, item_id: i64) -> Result<Vec<StepRow>> {
+        let rows = sqlx::query("SELECT id, action, detail_json, state_after, actor_name, at FROM application_steps WHERE item_id = $1 ORDER BY at, id")
+            .bind(item_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StepRow {
+                    id: r.try_get("id")?,
+                    action: r.try_get("action")?,
+                    detail_json: r.try_get("detail_json")?,
+                    state_after: r.try_get("state_after")?,
+                    actor_name: r.try_get("actor_name")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+}
