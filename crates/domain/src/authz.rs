@@ -67,6 +67,9 @@ string_enum! {
         Export = "export",
         /// Check the audit hash chain.
         Verify = "verify",
+        /// 审核确认: decide a social-assistance item (the county, or a township where
+        /// delegated).
+        Approve = "approve",
     }
 }
 
@@ -102,6 +105,8 @@ string_enum! {
         /// campaigns, rescue posts. `Manage` is the configuration (hotspots, cameras, teams,
         /// posts, warnings).
         Outreach = "outreach",
+        /// 社会救助: households, applications and their steps, decisions.
+        Assistance = "assistance",
     }
 }
 
@@ -160,6 +165,13 @@ pub fn role_permits(role: Role, action: Action, resource: Resource) -> bool {
         (Outreach, SocialWorker) => action == View,
         (Outreach, BureauLeader) => matches!(action, View | Export),
         (Outreach, _) => false,
+        // The township accepts, checks, visits and reviews; the county confirms. Social
+        // workers read the files they visit.
+        (Assistance, TownshipClerk) => matches!(action, View | Create | Update | Reveal | Export),
+        (Assistance, CountyApprover) => matches!(action, View | Approve | Reveal | Export),
+        (Assistance, SocialWorker) => action == View,
+        (Assistance, BureauLeader) => matches!(action, View | Export),
+        (Assistance, _) => false,
     }
 }
 

@@ -149,6 +149,8 @@ pub struct ApplicationInput {
     pub missing_docs: String,
     pub accepted_on: NaiveDate,
     pub decision_due: NaiveDate,
+    /// 临时救助: the hardship spending other help does not cover.
+    pub need: Option<Fen>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -180,6 +182,7 @@ pub struct ApplicationItem {
     pub refusal_notice_due: Option<String>,
     pub eligible: Option<bool>,
     pub amount_fen: Option<i64>,
+    pub need_fen: Option<i64>,
     pub decision_json: Option<String>,
     pub rules_version: Option<String>,
     pub version: i64,
@@ -229,7 +232,7 @@ const MEMBER_COLS: &str = "id, household_id, name, relation, resident_id_enc, se
 const APP_COLS: &str = "a.id, a.household_id, h.head_name, a.region_code, a.channel, a.authorised, a.missing_docs, a.accepted_on, \
      a.decision_due, a.created_by, a.version";
 const ITEM_COLS: &str = "id, application_id, household_id, region_code, item, state, notice_from, approved_on, refused_on, \
-     refusal_notice_due, eligible, amount_fen, decision_json, rules_version, version";
+     refusal_notice_due, eligible, amount_fen, need_fen, decision_json, rules_version, version";
 
 fn app_row(r: &sqlx::any::AnyRow) -> std::result::Result<Application, sqlx::Error> {
     Ok(Application {
@@ -261,6 +264,7 @@ fn item_row(r: &sqlx::any::AnyRow) -> std::result::Result<ApplicationItem, sqlx:
         refusal_notice_due: r.try_get("refusal_notice_due")?,
         eligible: r.try_get::<Option<i64>, _>("eligible")?.map(|v| v != 0),
         amount_fen: r.try_get("amount_fen")?,
+        need_fen: r.try_get("need_fen")?,
         decision_json: r.try_get("decision_json")?,
         rules_version: r.try_get("rules_version")?,
         version: r.try_get("version")?,
@@ -669,6 +673,9 @@ impl Db {
         if too_long(&a.missing_docs, 1000) {
             return Err(StoreError::Invalid("text_too_long"));
         }
+        if a.need.is_some_and(|f| f.0 < 0) {
+            return Err(StoreError::Invalid("amount_negative"));
+        }
         if a.channel != "counter" && a.channel != "online" {
             return Err(StoreError::Invalid("channel_invalid"));
         }
@@ -696,14 +703,19 @@ impl Db {
         .await?;
         for item in &items {
             sqlx::query(
-                "INSERT INTO application_items (application_id, household_id, region_code, item, state, updated_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6)",
+                "INSERT INTO application_items (application_id, household_id, region_code, item, state, need_fen, updated_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7)",
             )
             .bind(id)
             .bind(a.household_id)
             .bind(region.to_string())
             .bind(item.as_str())
             .bind(ItemState::Accepted.as_str())
+            .bind(
+                matches!(item, Item::LinshiEmergency | Item::LinshiSpending)
+                    .then_some(a.need.map(|f| f.0))
+                    .flatten(),
+            )
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -918,6 +930,7 @@ impl Db {
         &self,
         actor: &Actor,
         item_id: i64,
+        expected_version: i64,
         d: &DecisionInput,
     ) -> Result<ApplicationItem> {
         let old = self.application_item(item_id).await?;
@@ -926,9 +939,9 @@ impl Db {
         }
         let region = stored_region(old.region_code.clone())?;
         let mut tx = self.begin().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE application_items SET eligible = $1, amount_fen = $2, decision_json = $3, rules_version = $4, \
-             updated_at = $5, version = version + 1 WHERE id = $6",
+             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
         )
         .bind(d.eligible as i64)
         .bind(d.amount.0)
@@ -936,8 +949,12 @@ impl Db {
         .bind(d.rules_version.clone())
         .bind(now_ms())
         .bind(item_id)
+        .bind(expected_version)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "application_items", item_id).await);
+        }
         audit::append(
             &mut tx,
             actor,

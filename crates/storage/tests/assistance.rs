@@ -199,6 +199,7 @@ async fn story(url: &str) {
                 missing_docs: String::new(),
                 accepted_on: d("2026-07-01"),
                 decision_due: d("2026-07-29"),
+                need: None,
             },
         )
         .await,
@@ -215,6 +216,7 @@ async fn story(url: &str) {
                 missing_docs: "透析费用发票".into(),
                 accepted_on: d("2026-07-01"),
                 decision_due: d("2026-07-29"),
+                need: None,
             },
         )
         .await
@@ -266,6 +268,7 @@ async fn story(url: &str) {
         .item_decision_save(
             &a,
             dibao.id,
+            next.version,
             &DecisionInput {
                 eligible: true,
                 amount: Fen(107_200),

@@ -90,6 +90,8 @@ pub struct AppState {
     pub outreach: Arc<jiuzhu_domain::outreach::OutreachBook>,
     /// Sighting changes pushed to the dispatch board and the patrol phones.
     pub live: Arc<live::Live>,
+    /// Dated regional time limits of social assistance.
+    pub assistance: Arc<jiuzhu_domain::assistance::AssistanceBook>,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             public_forms,
             outreach: Arc::new(jiuzhu_domain::outreach::OutreachBook::shipped()),
             live: Arc::default(),
+            assistance: Arc::new(jiuzhu_domain::assistance::AssistanceBook::shipped()),
         }
     }
 }

@@ -86,6 +86,10 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.weather", "/weather", Action::View, Resource::Outreach),
         ("nav.posts", "/posts", Action::View, Resource::Outreach),
     ]),
+    ("nav.group.assistance", &[
+        ("nav.households", "/households", Action::View, Resource::Assistance),
+        ("nav.applications", "/applications", Action::View, Resource::Assistance),
+    ]),
     ("nav.group.return", &[
         ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),
         ("nav.register", "/register", Action::View, Resource::Register),

@@ -53,6 +53,13 @@ struct Fixtures {
     contact_outside: i64,
     photo_inside: i64,
     photo_outside: i64,
+    /// 社会救助: a household with an application on each side.
+    household_inside: i64,
+    household_outside: i64,
+    application_inside: i64,
+    application_outside: i64,
+    item_inside: i64,
+    item_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -271,6 +278,10 @@ async fn spawn_app() -> App {
         outreach_at("331102").await;
     let [sighting_outside, hotspot_outside, stop_outside, campaign_outside, post_outside, contact_outside, photo_outside] =
         outreach_at("320000").await;
+    let (household_inside, application_inside, item_inside) =
+        assistance_fixtures(&db, &a, r("331102001000")).await;
+    let (household_outside, application_outside, item_outside) =
+        assistance_fixtures(&db, &a, r("330000")).await;
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -312,8 +323,69 @@ async fn spawn_app() -> App {
             contact_outside,
             photo_inside,
             photo_outside,
+            household_inside,
+            household_outside,
+            application_inside,
+            application_outside,
+            item_inside,
+            item_outside,
         },
     }
+}
+
+/// A household with one member and a 低保 application in `region`.
+async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> (i64, i64, i64) {
+    use jiuzhu_storage::assistance::*;
+    let h = db
+        .household_create(
+            a,
+            &HouseholdInput {
+                region,
+                head_name: "测试户".into(),
+                address: String::new(),
+                area: "urban".into(),
+                housing: String::new(),
+                bank_account: None,
+            },
+        )
+        .await
+        .unwrap();
+    db.member_add(
+        a,
+        h.id,
+        &MemberInput {
+            name: "测试户".into(),
+            relation: "户主".into(),
+            resident_id: None,
+            sex: None,
+            birth_date: None,
+            disability: String::new(),
+            disability_grade: 0,
+            health: None,
+            work_ability: "full".into(),
+            schooling: String::new(),
+            joined_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    let (app, items) = db
+        .application_create(
+            a,
+            &ApplicationInput {
+                household_id: h.id,
+                channel: "counter".into(),
+                items: vec![jiuzhu_domain::assistance::Item::Dibao],
+                authorised: true,
+                missing_docs: String::new(),
+                accepted_on: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+                decision_due: chrono::NaiveDate::from_ymd_opt(2026, 7, 29).unwrap(),
+                need: None,
+            },
+        )
+        .await
+        .unwrap();
+    (h.id, app.id, items[0].id)
 }
 
 /// A sighting, hotspot, planned stop, campaign and rescue post in `region`.
@@ -572,6 +644,10 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("POST", "/api/v1/cases/{id}/search-actions" | "/api/v1/candidates/{id}/decision") => vec!["station", "social"],
         ("POST", "/cases/{id}/search" | "/cases/{id}/photo" | "/search-actions/{id}/result" | "/candidates/{id}/confirm" | "/candidates/{id}/reject"
             | "/missing-reports/{id}/close") => vec!["station", "social"],
+        // 社会救助: the township does the work, the county confirms (inside the step).
+        ("GET", "/households" | "/households/{id}" | "/applications") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
+        ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
+            | "/households/{id}/finances" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
         // 街面巡查: the public side, then staff.
         (_, "/street/report" | "/street/status" | "/rescue-posts") => public,
         ("GET", "/outreach" | "/outreach/events" | "/outreach/stats" | "/sightings" | "/sightings/{id}" | "/patrol" | "/contacts"
@@ -611,6 +687,12 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("stop")
     } else if path.contains("/campaigns/{id}") {
         Some("campaign")
+    } else if path.starts_with("/households/{id}") {
+        Some("household")
+    } else if path.starts_with("/applications/{id}") {
+        Some("application")
+    } else if path.starts_with("/application-items/{id}") {
+        Some("item")
     } else if path.contains("/contacts/{id}") {
         Some("contact")
     } else if path.contains("/contact-photos/{id}") {
@@ -683,6 +765,9 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         Some("campaign") => pick(f.campaign_inside, f.campaign_outside),
         Some("post") => pick(f.post_inside, f.post_outside),
         Some("contact") => pick(f.contact_inside, f.contact_outside),
+        Some("household") => pick(f.household_inside, f.household_outside),
+        Some("application") => pick(f.application_inside, f.application_outside),
+        Some("item") => pick(f.item_inside, f.item_outside),
         Some("photo") => pick(f.photo_inside, f.photo_outside),
         _ => 1,
     };
@@ -691,6 +776,7 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         .replace("/regions/{code}", &format!("/regions/{region}"))
         .replace("{code}", "en")
         .replace("{kind}", "search_notice")
+        .replace("{member}", "1")
         .replace("{form}", "intake")
         .replace("{*path}", "app-1.css")
 }
@@ -2404,4 +2490,306 @@ async fn an_urgent_sighting_joins_todays_plan_and_no_stop_changes_team() {
             assert_ne!(b.tier, "key", "a key visit was dropped");
         }
     }
+}
+
+#[tokio::test]
+async fn a_household_applies_the_township_works_it_through_the_notice_and_the_county_approves() {
+    let app = spawn_app().await;
+    let (clerk, ccsrf, _) = login(&app, "clerk", PASSWORD).await;
+    let post = |c: &Client, url: String, form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        async move { c.post(url).form(&form).send().await.unwrap() }
+    };
+    let created = post(
+        &clerk,
+        format!("{}/households", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("region_code", "331102001000".into()),
+            ("head_name", "周建华".into()),
+            ("address", "紫金街道城北社区 3 幢 201".into()),
+            ("area", "urban".into()),
+            ("housing", "自有住房 45㎡".into()),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let file = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let hid: i64 = file.rsplit('/').next().unwrap().parse().unwrap();
+    for (name, relation, birth, disability, grade) in [
+        ("周建华", "户主", "1975-03-02", "physical", "2"),
+        ("李秀英", "配偶", "1978-09-10", "", ""),
+    ] {
+        let r = post(
+            &clerk,
+            format!("{}{file}/members", app.base),
+            vec![
+                ("_csrf", ccsrf.clone()),
+                ("name", name.into()),
+                ("relation", relation.into()),
+                ("birth_date", birth.into()),
+                ("disability", disability.into()),
+                ("disability_grade", grade.into()),
+                ("work_ability", "partial".into()),
+                (
+                    "health",
+                    if disability.is_empty() {
+                        String::new()
+                    } else {
+                        "尿毒症，每周透析三次".into()
+                    },
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{name}");
+    }
+    // A negative income is refused with the reason, and nothing is declared.
+    let bad = post(
+        &clerk,
+        format!("{}{file}/finances", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("kind", "income".into()),
+            ("category", "wages".into()),
+            ("amount", "-100".into()),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("金额不能为负数"));
+    let today = jiuzhu_domain::time::local_date(jiuzhu_storage::now_ms()).unwrap();
+    assert!(app.db.finances_on(hid, today).await.unwrap().is_empty());
+    let ok = post(
+        &clerk,
+        format!("{}{file}/finances", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("kind", "income".into()),
+            ("category", "wages".into()),
+            ("amount", "1500.00".into()),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+
+    // One window: 低保 and a medical referral in one application, authorisation signed.
+    let accepted = clerk
+        .post(format!("{}{file}/applications", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "_csrf={}&items=dibao&items=referral_medical&authorised=1&missing_docs=",
+            ccsrf
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    let application = app
+        .db
+        .applications(
+            &[RegionCode::nation()],
+            Some(hid),
+            "",
+            jiuzhu_storage::Page::new(None, None),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let items = app.db.application_items(application.id).await.unwrap();
+    assert_eq!(items.len(), 2);
+    let dibao = items.iter().find(|i| i.item == "dibao").unwrap().id;
+    let step = |c: Client, csrf: String, fields: Vec<(&'static str, String)>| {
+        let url = format!("{}/application-items/{dibao}/steps", app.base);
+        let db = app.db.clone();
+        async move {
+            let version = db.application_item(dibao).await.unwrap().version;
+            let mut form = vec![("_csrf", csrf), ("version", version.to_string())];
+            form.extend(fields);
+            c.post(url).form(&form).send().await.unwrap()
+        }
+    };
+    let state = || async { app.db.application_item(dibao).await.unwrap().state };
+    // Out of order: a home visit before the data check.
+    let early = step(
+        clerk.clone(),
+        ccsrf.clone(),
+        vec![
+            ("step", "investigate".into()),
+            ("staff1", "徐建军".into()),
+            ("staff2", "王敏".into()),
+            ("signed_form", "1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.text().await.unwrap().contains("须按顺序办理"));
+    assert_eq!(
+        step(
+            clerk.clone(),
+            ccsrf.clone(),
+            vec![
+                ("step", "data_check".into()),
+                ("text", "HD-2026-0701".into())
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    // One visitor is not enough.
+    let alone = step(
+        clerk.clone(),
+        ccsrf.clone(),
+        vec![
+            ("step", "investigate".into()),
+            ("staff1", "徐建军".into()),
+            ("signed_form", "1".into()),
+        ],
+    )
+    .await;
+    assert!(alone.text().await.unwrap().contains("两名以上"));
+    assert_eq!(
+        step(
+            clerk.clone(),
+            ccsrf.clone(),
+            vec![
+                ("step", "investigate".into()),
+                ("staff1", "徐建军".into()),
+                ("staff2", "王敏".into()),
+                ("signed_form", "1".into())
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        step(
+            clerk.clone(),
+            ccsrf.clone(),
+            vec![("step", "first_review".into()), ("text", "符合条件".into())]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    let decided = app.db.application_item(dibao).await.unwrap();
+    assert_eq!(
+        decided.eligible,
+        Some(true),
+        "the rules ran at the first review"
+    );
+    assert!(decided.amount_fen.unwrap() > 0);
+    let recent = (today - chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(
+        step(
+            clerk.clone(),
+            ccsrf.clone(),
+            vec![("step", "publish_notice".into()), ("on", recent.clone())]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(state().await, "noticed");
+
+    // The township cannot approve; the county can, but not before the notice ends.
+    let (county, acsrf, _) = login(&app, "approver", PASSWORD).await;
+    let by_clerk = step(
+        clerk.clone(),
+        ccsrf.clone(),
+        vec![("step", "approve".into())],
+    )
+    .await;
+    assert_eq!(by_clerk.status(), StatusCode::FORBIDDEN);
+    let too_early = step(
+        county.clone(),
+        acsrf.clone(),
+        vec![("step", "approve".into())],
+    )
+    .await;
+    assert!(too_early.text().await.unwrap().contains("公示期未满"));
+    // A neighbour objects; community review; a new notice that has run its 7 days.
+    assert_eq!(
+        step(
+            clerk.clone(),
+            ccsrf.clone(),
+            vec![
+                ("step", "objection".into()),
+                ("text", "邻居反映有营运车辆".into())
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        step(
+            clerk.clone(),
+            ccsrf.clone(),
+            vec![
+                ("step", "community_review".into()),
+                ("text", "车辆已于去年转让，评议通过".into())
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    let long_ago = (today - chrono::Duration::days(8))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(
+        step(
+            clerk.clone(),
+            ccsrf.clone(),
+            vec![("step", "publish_notice".into()), ("on", long_ago)]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        step(
+            county.clone(),
+            acsrf.clone(),
+            vec![("step", "approve".into()), ("text", "同意".into())]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    let approved = app.db.application_item(dibao).await.unwrap();
+    assert_eq!(approved.state, "approved");
+
+    // The file says why the amount is what it is, and from when it is paid.
+    let page = text_of(&clerk, format!("{}{file}", app.base)).await;
+    assert!(
+        page.contains("符合最低生活保障条件"),
+        "the applicant's sentence"
+    );
+    assert!(page.contains("dibao_standard"), "the parameter behind it");
+    let next_month = jiuzhu_domain::assistance::first_payment_month(today)
+        .format("%Y-%m")
+        .to_string();
+    assert!(
+        page.contains(&next_month),
+        "paid from the month after approval"
+    );
+    // Every step is on the record, with who took it.
+    let steps = app.db.item_steps(dibao).await.unwrap();
+    assert_eq!(steps.len(), 8);
+    assert!(steps
+        .iter()
+        .any(|s| s.actor_name == "approver" || s.actor_name.contains("李明")));
 }

@@ -83,6 +83,7 @@ CREATE TABLE application_items (
     refusal_notice_due  TEXT,
     eligible            BIGINT,
     amount_fen          BIGINT,
+    need_fen            BIGINT,
     decision_json       TEXT,
     rules_version       TEXT,
     updated_at          BIGINT NOT NULL,

@@ -83,6 +83,7 @@ CREATE TABLE application_items (
     refusal_notice_due  TEXT,
     eligible            INTEGER,
     amount_fen          INTEGER,
+    need_fen            INTEGER,
     decision_json       TEXT,
     rules_version       TEXT,
     updated_at          INTEGER NOT NULL,

@@ -1,5 +1,6 @@
 //! Server-rendered pages, one module per area.
 
+pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod cases;

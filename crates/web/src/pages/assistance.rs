@@ -1,0 +1,1063 @@
+//! 社会救助: the household file (一户一档), one-window applications at the counter, the
+//! steps of each item with what the domain allows next, and the rules' decision explained.
+
+use super::{flash, is_form_error, opt, parse_id, parse_region, FormError, ListQuery};
+use crate::error::{AppError, AppResult};
+use crate::guard::Ctx;
+use crate::views::{layout, render, Layout, Pager};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::{Datelike, NaiveDate};
+use jiuzhu_domain::assistance::{
+    first_payment_month, notice_ends, step, Action, Facts, Item, ItemState,
+};
+use jiuzhu_domain::authz::{Action as Perm, Resource};
+use jiuzhu_domain::time::{local_date, parse_day};
+use jiuzhu_domain::{Fen, RegionCode, ResidentId, Sex};
+use jiuzhu_storage::assistance::{
+    Application, ApplicationInput, ApplicationItem, DecisionInput, Declaration, Finance, Household,
+    HouseholdInput, Member, MemberInput, StepEffects, StepRow, ASSET_CATEGORIES, INCOME_CATEGORIES,
+};
+use jiuzhu_storage::now_ms;
+use serde::Deserialize;
+
+fn today() -> NaiveDate {
+    local_date(now_ms()).expect("now is a valid time")
+}
+
+fn money(s: &str, field: &'static str) -> AppResult<Fen> {
+    let f = Fen::parse_yuan(s.trim()).map_err(|_| AppError::invalid("amount_invalid", field))?;
+    if f.0 < 0 {
+        return Err(AppError::invalid("amount_negative", field));
+    }
+    Ok(f)
+}
+
+fn date_field(s: &str, field: &'static str) -> AppResult<NaiveDate> {
+    parse_day(s).ok_or_else(|| AppError::invalid("date_invalid", field))
+}
+
+async fn load_household(st: &AppState, ctx: &Ctx, id: &str, p: Perm) -> AppResult<Household> {
+    let h = st.db.household(parse_id(id)?).await?;
+    ctx.require(p, Resource::Assistance, &h.region_code, None)?;
+    Ok(h)
+}
+
+// ---------------------------------------------------------------------------------------
+// The rules
+
+/// What the page shows of a decision: the plain sentence, and the table behind it.
+pub struct Explained {
+    pub summary: String,
+    pub lines: Vec<(String, String)>,
+    pub params: Vec<(String, String, String, String)>,
+}
+
+/// The explanation kept with an item, read back for the page.
+pub fn explained(json: &str) -> Option<Explained> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let d = &v["decision"];
+    let e = &d["explanation"];
+    let text = |x: &serde_json::Value| match x {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let facts = |k: &str| -> Vec<(String, String)> {
+        e[k].as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| (text(&f["key"]), text(&f["value"])))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut lines = facts("inputs");
+    lines.extend(facts("steps"));
+    let params = e["parameters"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    (
+                        text(&p["name"]),
+                        text(&p["value"]),
+                        text(&p["from"]),
+                        text(&p["reference"]),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Explained {
+        summary: text(&v["summary_zh"]),
+        lines,
+        params,
+    })
+}
+
+/// Runs the item's rule on the household as it stands on `on`. Items the engine does not
+/// decide yet (刚性支出, referrals) give None.
+pub async fn evaluate(
+    st: &AppState,
+    h: &Household,
+    item: &ApplicationItem,
+    on: NaiveDate,
+) -> AppResult<Option<DecisionInput>> {
+    use jiuzhu_rules as r;
+    let Some(kind) = item.item() else {
+        return Ok(None);
+    };
+    let members: Vec<Member> = st
+        .db
+        .members(h.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.left_on.is_none())
+        .collect();
+    let finances = st.db.finances_on(h.id, on).await?;
+    let sum = |kind: &str, cats: &[&str]| -> i64 {
+        finances
+            .iter()
+            .filter(|f| f.kind == kind && (cats.is_empty() || cats.contains(&f.category.as_str())))
+            .map(|f| f.amount_fen)
+            .sum()
+    };
+    let region: r::RegionCode = h.region_code[..6]
+        .parse()
+        .map_err(|_| AppError::invalid("region_code_invalid", ""))?;
+    let area = if h.area == "rural" {
+        r::Area::Rural
+    } else {
+        r::Area::Urban
+    };
+    let date = r::Date::new(on.year(), on.month() as u8, on.day() as u8)
+        .ok_or_else(|| AppError::invalid("date_invalid", ""))?;
+    let disability = |m: &Member| -> Option<r::Disability> {
+        let kind = match m.disability.as_str() {
+            "visual" => r::DisabilityKind::Visual,
+            "hearing" => r::DisabilityKind::Hearing,
+            "speech" => r::DisabilityKind::Speech,
+            "physical" => r::DisabilityKind::Physical,
+            "intellectual" => r::DisabilityKind::Intellectual,
+            "mental" => r::DisabilityKind::Mental,
+            "multiple" => r::DisabilityKind::Multiple,
+            _ => return None,
+        };
+        (1..=4)
+            .contains(&m.disability_grade)
+            .then_some(r::Disability {
+                kind,
+                grade: m.disability_grade as u8,
+            })
+    };
+    let birth = |m: &Member| -> Option<r::Date> {
+        m.birth_date
+            .as_deref()
+            .and_then(|b| b.parse::<r::Date>().ok())
+    };
+    let params = r::ParameterSet::lishui_default();
+    let resolved = params
+        .resolve(region, date)
+        .map_err(|_| AppError::invalid("rules_unavailable", ""))?;
+    let rule_members: Vec<r::Member> = members
+        .iter()
+        .filter_map(|m| {
+            Some(r::Member {
+                birth_date: birth(m)?,
+                disability: disability(m),
+            })
+        })
+        .collect();
+    let household = r::Household {
+        region,
+        area,
+        members: members.len() as u32,
+        monthly_income: r::Fen(sum("income", &[])),
+        financial_assets: r::Fen(sum("asset", &["deposits", "securities"])),
+        houses: finances
+            .iter()
+            .filter(|f| f.kind == "asset" && f.category == "housing" && f.amount_fen > 0)
+            .count() as u32,
+        vehicle_value: r::Fen(sum("asset", &["vehicle"])),
+        has_business: sum("asset", &["business"]) > 0 || sum("income", &["business"]) > 0,
+        special: r::SpecialCounts::from_members(&rule_members, date, &resolved),
+    };
+    let decision = match kind {
+        Item::Dibao => r::evaluate_dibao(&params, &household, date),
+        Item::Bianyuan => r::evaluate_bianyuan(&params, &household, date),
+        Item::Tekun => {
+            let Some(head) = members.first() else {
+                return Ok(None);
+            };
+            let Some(born) = birth(head) else {
+                return Ok(None);
+            };
+            let capable = members.iter().skip(1).any(|m| m.work_ability == "full");
+            r::evaluate_tekun(
+                &params,
+                &r::TekunApplicant {
+                    region,
+                    area,
+                    birth_date: born,
+                    disability: disability(head),
+                    monthly_income: r::Fen(sum("income", &[])),
+                    has_capable_supporter: capable,
+                },
+                date,
+            )
+        }
+        Item::LinshiEmergency | Item::LinshiSpending => {
+            let Some(need) = item.need_fen else {
+                return Ok(None);
+            };
+            r::evaluate_linshi(
+                &params,
+                &r::TemporaryRequest {
+                    region,
+                    area,
+                    kind: if kind == Item::LinshiEmergency {
+                        r::TemporaryKind::Emergency
+                    } else {
+                        r::TemporaryKind::Expenditure
+                    },
+                    uncovered_need: r::Fen(need),
+                },
+                date,
+            )
+        }
+        _ => return Ok(None),
+    }
+    .map_err(|_| AppError::invalid("rules_input_invalid", ""))?;
+    let json = serde_json::json!({ "decision": decision, "summary_zh": decision.summary_zh() });
+    Ok(Some(DecisionInput {
+        eligible: decision.eligible,
+        amount: Fen(decision.amount_fen.0),
+        explanation_json: json.to_string(),
+        rules_version: decision.rules_version.clone(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Households
+
+#[derive(Template)]
+#[template(path = "assistance/households.html")]
+struct HouseholdsPage {
+    l: Layout,
+    households: Vec<Household>,
+    pager: Pager,
+    q: String,
+    can_create: bool,
+    f: HouseholdForm,
+    err: FormError,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct HouseholdForm {
+    #[serde(default)]
+    pub region_code: String,
+    #[serde(default)]
+    pub head_name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub area: String,
+    #[serde(default)]
+    pub housing: String,
+    #[serde(default)]
+    pub bank_account: String,
+}
+
+async fn households_page(
+    st: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+    f: HouseholdForm,
+    err: FormError,
+) -> AppResult<Response> {
+    let page = st
+        .db
+        .households(
+            &ctx.scopes(Perm::View, Resource::Assistance),
+            &q.q,
+            q.page(),
+        )
+        .await?;
+    let mut l = layout(
+        ctx,
+        st,
+        "assistance.households",
+        &[("assistance.households", "")],
+    )
+    .await;
+    l.flash = flash(&ctx.tr, q);
+    let status = err.status();
+    let mut r = render(&HouseholdsPage {
+        l,
+        pager: Pager::new(&page, "/households", &q.keep(&[])),
+        households: page.items,
+        q: q.q.clone(),
+        can_create: ctx.can(Perm::Create, Resource::Assistance),
+        f,
+        err,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn households(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let f = HouseholdForm {
+        region_code: ctx
+            .user
+            .as_ref()
+            .map(|u| u.region_code.clone())
+            .unwrap_or_default(),
+        area: "urban".into(),
+        ..Default::default()
+    };
+    households_page(&st, &ctx, &q, f, FormError::default()).await
+}
+
+pub async fn household_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<HouseholdForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let region = parse_region(&f.region_code)?;
+        ctx.require(Perm::Create, Resource::Assistance, region.as_str(), None)?;
+        Ok::<_, AppError>(
+            st.db
+                .household_create(
+                    &ctx.actor,
+                    &HouseholdInput {
+                        region,
+                        head_name: f.head_name.clone(),
+                        address: f.address.clone(),
+                        area: f.area.clone(),
+                        housing: f.housing.clone(),
+                        bank_account: opt(&f.bank_account).map(|b| b.replace(' ', "")),
+                    },
+                )
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(h) => Ok(Redirect::to(&format!("/households/{}?ok=created", h.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            households_page(
+                &st,
+                &ctx,
+                &ListQuery::default(),
+                f.clone(),
+                FormError::from(&ctx.tr, &e),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One item of an application with what the page needs to show it.
+pub struct ItemView {
+    pub i: ApplicationItem,
+    pub explained: Option<Explained>,
+    pub steps: Vec<StepRow>,
+    pub next: Vec<&'static str>,
+    pub notice_ends: Option<String>,
+    pub first_payment: Option<String>,
+}
+
+pub struct AppView {
+    pub a: Application,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "assistance/household.html")]
+struct HouseholdPage {
+    l: Layout,
+    h: Household,
+    members: Vec<Member>,
+    finances: Vec<Finance>,
+    apps: Vec<AppView>,
+    can_update: bool,
+    can_create: bool,
+    can_approve: bool,
+    err: FormError,
+    income_categories: &'static [&'static str],
+    asset_categories: &'static [&'static str],
+    items: &'static [Item],
+    today: String,
+    monthly_income: String,
+    disabilities: &'static [&'static str],
+}
+
+impl HouseholdPage {
+    fn yuan(&self, fen: &i64) -> String {
+        Fen(*fen).to_string()
+    }
+}
+
+/// The steps the domain would allow from here, to offer as buttons (each still checked on
+/// submission).
+fn next_steps(i: &ApplicationItem, authorised: bool) -> Vec<&'static str> {
+    let Some(kind) = i.item() else {
+        return Vec::new();
+    };
+    let state = i.state();
+    if state.is_final() {
+        return Vec::new();
+    }
+    let f = Facts {
+        item: kind,
+        authorised,
+        notice_from: i.notice_from.as_deref().and_then(parse_day),
+        eligible: Some(true),
+        today: today(),
+        notice_days: 7,
+    };
+    let probes = [
+        Action::HelpFirst,
+        Action::DataCheck {
+            report_ref: "x".into(),
+        },
+        Action::Investigate {
+            staff: vec!["a".into(), "b".into()],
+            signed_form: true,
+        },
+        Action::FirstReview {
+            opinion: String::new(),
+        },
+        Action::PublishNotice { from: today() },
+        Action::Objection {
+            note: String::new(),
+        },
+        Action::CommunityReview {
+            opinion: String::new(),
+        },
+        Action::Approve {
+            on: today(),
+            opinion: String::new(),
+        },
+        Action::Refer { to: "x".into() },
+        Action::Refuse {
+            reasons: "x".into(),
+        },
+    ];
+    probes
+        .iter()
+        .filter(|a| {
+            // An approval still inside the notice is offered (and refused with the reason).
+            step(state, a, &f).is_ok()
+                || (matches!(a, Action::Approve { .. }) && state == ItemState::Noticed)
+        })
+        .map(|a| a.code())
+        .collect()
+}
+
+async fn app_views(st: &AppState, apps: Vec<Application>) -> AppResult<Vec<AppView>> {
+    let mut out = Vec::new();
+    for a in apps {
+        let mut items = Vec::new();
+        for i in st.db.application_items(a.id).await? {
+            let notice = i.notice_from.as_deref().and_then(parse_day);
+            items.push(ItemView {
+                explained: i.decision_json.as_deref().and_then(explained),
+                steps: st.db.item_steps(i.id).await?,
+                next: next_steps(&i, a.authorised),
+                notice_ends: notice.map(|d| notice_ends(d, 7).format("%Y-%m-%d").to_string()),
+                first_payment: i
+                    .approved_on
+                    .as_deref()
+                    .and_then(parse_day)
+                    .map(|d| first_payment_month(d).format("%Y-%m").to_string()),
+                i,
+            });
+        }
+        out.push(AppView { a, items });
+    }
+    Ok(out)
+}
+
+async fn household_page(
+    st: &AppState,
+    ctx: &Ctx,
+    h: Household,
+    q: Option<&ListQuery>,
+    err: FormError,
+) -> AppResult<Response> {
+    let finances = st.db.finances_on(h.id, today()).await?;
+    let income: i64 = finances
+        .iter()
+        .filter(|f| f.kind == "income")
+        .map(|f| f.amount_fen)
+        .sum();
+    let apps = st
+        .db
+        .applications(
+            &[RegionCode::nation()],
+            Some(h.id),
+            "",
+            jiuzhu_storage::Page::new(Some(1), Some(50)),
+        )
+        .await?
+        .items;
+    let mut l = layout(
+        ctx,
+        st,
+        "assistance.household",
+        &[
+            ("assistance.households", "/households"),
+            ("assistance.household", ""),
+        ],
+    )
+    .await;
+    if let Some(q) = q {
+        l.flash = flash(&ctx.tr, q);
+    }
+    let status = err.status();
+    let mut r = render(&HouseholdPage {
+        members: st.db.members(h.id).await?,
+        finances,
+        apps: app_views(st, apps).await?,
+        can_update: ctx
+            .require(Perm::Update, Resource::Assistance, &h.region_code, None)
+            .is_ok(),
+        can_create: ctx
+            .require(Perm::Create, Resource::Assistance, &h.region_code, None)
+            .is_ok(),
+        can_approve: ctx
+            .require(Perm::Approve, Resource::Assistance, &h.region_code, None)
+            .is_ok(),
+        err,
+        income_categories: INCOME_CATEGORIES,
+        asset_categories: ASSET_CATEGORIES,
+        items: Item::ALL,
+        today: today().format("%Y-%m-%d").to_string(),
+        monthly_income: Fen(income).to_string(),
+        disabilities: &[
+            "physical",
+            "intellectual",
+            "mental",
+            "visual",
+            "hearing",
+            "speech",
+            "multiple",
+        ],
+        h,
+        l,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn household_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::View).await?;
+    household_page(&st, &ctx, h, Some(&q), FormError::default()).await
+}
+
+/// A form on the household page: re-render the page with the error in place.
+async fn on_household(
+    st: &AppState,
+    ctx: &Ctx,
+    h: Household,
+    result: AppResult<&'static str>,
+) -> AppResult<Response> {
+    match result {
+        Ok(ok) => Ok(Redirect::to(&format!("/households/{}?ok={ok}", h.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            household_page(st, ctx, h, None, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct MemberForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub resident_id: String,
+    #[serde(default)]
+    pub sex: String,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub disability: String,
+    #[serde(default)]
+    pub disability_grade: String,
+    #[serde(default)]
+    pub health: String,
+    #[serde(default)]
+    pub work_ability: String,
+    #[serde(default)]
+    pub schooling: String,
+    #[serde(default)]
+    pub joined_on: String,
+}
+
+pub async fn member_add(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<MemberForm>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Update).await?;
+    let result = async {
+        let resident_id = match opt(&f.resident_id) {
+            Some(v) => Some(
+                ResidentId::parse(&v)
+                    .map_err(|_| AppError::invalid("resident_id_invalid", "resident_id"))?,
+            ),
+            None => None,
+        };
+        let birth_date = match opt(&f.birth_date) {
+            Some(b) => Some(date_field(&b, "birth_date")?),
+            None => None,
+        };
+        let grade = if f.disability_grade.trim().is_empty() {
+            0
+        } else {
+            f.disability_grade
+                .trim()
+                .parse()
+                .map_err(|_| AppError::invalid("disability_grade_invalid", "disability_grade"))?
+        };
+        st.db
+            .member_add(
+                &ctx.actor,
+                h.id,
+                &MemberInput {
+                    name: f.name.clone(),
+                    relation: f.relation.clone(),
+                    resident_id,
+                    sex: Sex::parse(&f.sex),
+                    birth_date,
+                    disability: f.disability.clone(),
+                    disability_grade: grade,
+                    health: opt(&f.health),
+                    work_ability: f.work_ability.clone(),
+                    schooling: f.schooling.clone(),
+                    joined_on: match opt(&f.joined_on) {
+                        Some(d) => date_field(&d, "joined_on")?,
+                        None => today(),
+                    },
+                },
+            )
+            .await?;
+        Ok("member_added")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct LeaveForm {
+    #[serde(default)]
+    pub left_on: String,
+}
+
+pub async fn member_leave(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, member)): Path<(String, String)>,
+    Form(f): Form<LeaveForm>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Update).await?;
+    let member = parse_id(&member)?;
+    if !st.db.members(h.id).await?.iter().any(|m| m.id == member) {
+        return Err(AppError::not_found());
+    }
+    let result = async {
+        let on = date_field(&f.left_on, "left_on")?;
+        st.db.member_leave(&ctx.actor, member, on).await?;
+        Ok("saved")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct FinanceForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub from_on: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn finance_add(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<FinanceForm>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Update).await?;
+    let result = async {
+        let amount = money(&f.amount, "amount")?;
+        let from = match opt(&f.from_on) {
+            Some(d) => date_field(&d, "from_on")?,
+            None => today(),
+        };
+        st.db
+            .finance_add(
+                &ctx.actor,
+                h.id,
+                &Declaration::new(&f.kind, &f.category, amount, from, &f.note),
+            )
+            .await?;
+        Ok("saved")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Applications
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ApplicationForm {
+    #[serde(default)]
+    pub items: Vec<String>,
+    #[serde(default)]
+    pub authorised: String,
+    #[serde(default)]
+    pub missing_docs: String,
+    #[serde(default)]
+    pub need: String,
+    #[serde(default)]
+    pub channel: String,
+}
+
+/// Reads a form with repeated checkboxes (`items`).
+fn application_form(body: &[u8]) -> AppResult<ApplicationForm> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|_| AppError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_input"))?;
+    let mut f = ApplicationForm::default();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "items" => f.items.push(v),
+            "authorised" => f.authorised = v,
+            "missing_docs" => f.missing_docs = v,
+            "need" => f.need = v,
+            "channel" => f.channel = v,
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+/// Accepts an application for a household, the same for the counter and the online form.
+pub async fn accept_application(
+    st: &AppState,
+    ctx: &Ctx,
+    h: &Household,
+    f: &ApplicationForm,
+) -> AppResult<Application> {
+    let items: Vec<Item> = f
+        .items
+        .iter()
+        .map(|i| Item::parse(i).ok_or_else(|| AppError::invalid("items_invalid", "items")))
+        .collect::<AppResult<_>>()?;
+    let need = match opt(&f.need) {
+        Some(n) => Some(money(&n, "need")?),
+        None => None,
+    };
+    let region = RegionCode::try_from(h.region_code.clone())
+        .map_err(|_| AppError::invalid("region_code_invalid", ""))?;
+    let settings = st.assistance.for_region(&region, today());
+    let cal = jiuzhu_domain::WorkCalendar::national();
+    let (app, _) = st
+        .db
+        .application_create(
+            &ctx.actor,
+            &ApplicationInput {
+                household_id: h.id,
+                channel: if f.channel == "online" {
+                    "online".into()
+                } else {
+                    "counter".into()
+                },
+                items,
+                authorised: !f.authorised.is_empty(),
+                missing_docs: f.missing_docs.clone(),
+                accepted_on: today(),
+                decision_due: settings.decision_due(&cal, today()),
+                need,
+            },
+        )
+        .await?;
+    Ok(app)
+}
+
+pub async fn application_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Create).await?;
+    let result = async {
+        let f = application_form(&body)?;
+        accept_application(&st, &ctx, &h, &f).await?;
+        Ok("application_accepted")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct VersionForm {
+    #[serde(default, deserialize_with = "super::text_or_number")]
+    pub version: String,
+}
+
+pub async fn application_authorise(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<VersionForm>,
+) -> AppResult<Response> {
+    let a = st.db.application(parse_id(&id)?).await?;
+    ctx.require(Perm::Update, Resource::Assistance, &a.region_code, None)?;
+    let h = st.db.household(a.household_id).await?;
+    let result = async {
+        let v = f
+            .version
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("version_required", ""))?;
+        st.db.application_authorise(&ctx.actor, a.id, v).await?;
+        Ok("saved")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct StepForm {
+    #[serde(default)]
+    pub step: String,
+    #[serde(default, deserialize_with = "super::text_or_number")]
+    pub version: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub staff1: String,
+    #[serde(default)]
+    pub staff2: String,
+    #[serde(default)]
+    pub signed_form: String,
+    #[serde(default)]
+    pub on: String,
+}
+
+impl StepForm {
+    fn action(&self) -> AppResult<Action> {
+        let text = self.text.trim().to_string();
+        let on = || -> AppResult<NaiveDate> {
+            match opt(&self.on) {
+                Some(d) => date_field(&d, "on"),
+                None => Ok(today()),
+            }
+        };
+        Ok(match self.step.as_str() {
+            "help_first" => Action::HelpFirst,
+            "data_check" => Action::DataCheck { report_ref: text },
+            "investigate" => Action::Investigate {
+                staff: vec![self.staff1.clone(), self.staff2.clone()],
+                signed_form: !self.signed_form.is_empty(),
+            },
+            "first_review" => Action::FirstReview { opinion: text },
+            "publish_notice" => Action::PublishNotice { from: on()? },
+            "objection" => Action::Objection { note: text },
+            "community_review" => Action::CommunityReview { opinion: text },
+            "approve" => Action::Approve {
+                on: on()?,
+                opinion: text,
+            },
+            "refer" => Action::Refer { to: text },
+            "refuse" => Action::Refuse { reasons: text },
+            "withdraw" => Action::Withdraw,
+            _ => return Err(AppError::invalid("step_invalid", "step")),
+        })
+    }
+}
+
+/// One step of an item: the domain decides whether it may happen; approval needs the
+/// approver's permission and a fresh decision by the rules; a refusal sets the date its
+/// written notice is due.
+pub async fn take_step(
+    st: &AppState,
+    ctx: &Ctx,
+    item_id: i64,
+    f: &StepForm,
+) -> AppResult<ApplicationItem> {
+    let item = st.db.application_item(item_id).await?;
+    // Who may take the step comes before anything about its content.
+    let perm = if f.step == "approve" {
+        Perm::Approve
+    } else {
+        Perm::Update
+    };
+    ctx.require(perm, Resource::Assistance, &item.region_code, None)?;
+    let action = f.action()?;
+    let version: i64 = f
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("version_required", ""))?;
+    let app = st.db.application(item.application_id).await?;
+    let h = st.db.household(item.household_id).await?;
+    let region = RegionCode::try_from(item.region_code.clone())
+        .map_err(|_| AppError::invalid("region_code_invalid", ""))?;
+    let settings = st.assistance.for_region(&region, today());
+    let kind = item
+        .item()
+        .ok_or_else(|| AppError::invalid("items_invalid", ""))?;
+    // The worker's version first: someone else's change is a conflict, never overwritten.
+    if item.version != version {
+        return Err(AppError::from(jiuzhu_storage::StoreError::Conflict {
+            current: item.version,
+        }));
+    }
+    // The rules run again before a review and an approval, on today's data (version-checked
+    // too, so the step below applies to the item as just decided).
+    let mut item = item;
+    if matches!(action, Action::FirstReview { .. } | Action::Approve { .. }) {
+        if let Some(d) = evaluate(st, &h, &item, today()).await? {
+            item = st
+                .db
+                .item_decision_save(&ctx.actor, item.id, item.version, &d)
+                .await?;
+        }
+    }
+    let facts = Facts {
+        item: kind,
+        authorised: app.authorised,
+        notice_from: item.notice_from.as_deref().and_then(parse_day),
+        eligible: item.eligible,
+        today: today(),
+        notice_days: settings.notice_days,
+    };
+    let after =
+        step(item.state(), &action, &facts).map_err(|e| AppError::invalid(e.code(), "step"))?;
+    let cal = jiuzhu_domain::WorkCalendar::national();
+    let effects = match &action {
+        Action::PublishNotice { from } => StepEffects {
+            notice_from: Some(*from),
+            ..Default::default()
+        },
+        Action::Approve { on, .. } => StepEffects {
+            approved_on: Some(*on),
+            ..Default::default()
+        },
+        Action::Refuse { .. } => StepEffects {
+            refused_on: Some(today()),
+            refusal_notice_due: Some(settings.refusal_notice_due(&cal, today())),
+            ..Default::default()
+        },
+        _ => StepEffects::default(),
+    };
+    Ok(st
+        .db
+        .item_step(&ctx.actor, item.id, item.version, &action, after, &effects)
+        .await?)
+}
+
+pub async fn item_step(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<StepForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let item = st.db.application_item(id).await?;
+    ctx.require(Perm::View, Resource::Assistance, &item.region_code, None)?;
+    let h = st.db.household(item.household_id).await?;
+    let result = take_step(&st, &ctx, id, &f).await.map(|_| "saved");
+    on_household(&st, &ctx, h, result).await
+}
+
+/// Runs the rules now and keeps the result (the worker sees it before deciding).
+pub async fn item_evaluate(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let item = st.db.application_item(parse_id(&id)?).await?;
+    ctx.require(Perm::Update, Resource::Assistance, &item.region_code, None)?;
+    let h = st.db.household(item.household_id).await?;
+    let result = async {
+        match evaluate(&st, &h, &item, today()).await? {
+            Some(d) => {
+                st.db
+                    .item_decision_save(&ctx.actor, item.id, item.version, &d)
+                    .await?;
+                Ok("evaluated")
+            }
+            None => Err(AppError::invalid("rules_not_for_item", "")),
+        }
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+#[derive(Template)]
+#[template(path = "assistance/applications.html")]
+struct ApplicationsPage {
+    l: Layout,
+    apps: Vec<AppView>,
+    pager: Pager,
+    q: String,
+}
+
+pub async fn applications(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let page = st
+        .db
+        .applications(
+            &ctx.scopes(Perm::View, Resource::Assistance),
+            None,
+            &q.q,
+            q.page(),
+        )
+        .await?;
+    let pager = Pager::new(&page, "/applications", &q.keep(&[]));
+    Ok(render(&ApplicationsPage {
+        l: layout(
+            &ctx,
+            &st,
+            "assistance.applications",
+            &[("assistance.applications", "")],
+        )
+        .await,
+        apps: app_views(&st, page.items).await?,
+        pager,
+        q: q.q.clone(),
+    }))
+}
