@@ -121,18 +121,69 @@ impl Quota for Deadline {
 /// The vehicles' job sequences (indices into `spec.jobs`), one per vehicle.
 pub(crate) type Sequences = Vec<Vec<usize>>;
 
-/// Solves `spec` on one thread within `budget`, optionally starting from `warm`.
+/// Solves `spec` on one thread within `budget`, optionally starting from `warm`, as `runs`
+/// independent vrp-core searches that share the budget in equal parts; the best result wins
+/// (fewest jobs missed, then fewest vehicles unless the objective is distance only, then
+/// distance). The patrol plan uses one run.
 pub(crate) fn run(
     spec: &Vrptw,
     warm: Option<&Sequences>,
     budget: Budget,
+    runs: u32,
 ) -> Result<Sequences, String> {
-    let deadline = Instant::now() + Duration::from_millis(budget.millis);
+    let start = Instant::now();
+    let deadline = start + Duration::from_millis(budget.millis);
+    let runs = runs.max(1);
     let spec = spec.clone();
     let warm = warm.cloned();
     // A pool of one thread: rosomaxa's parallel steps run on it, and its random generator
-    // (thread-local, fixed seed) starts afresh for every call.
-    ThreadPool::new(1).execute(move || run_here(&spec, warm.as_ref(), budget, deadline))
+    // (thread-local, fixed seed) starts afresh for every call; the runs of one call follow
+    // each other on that thread, so each continues the generator and searches differently.
+    ThreadPool::new(1).execute(move || {
+        let mut best: Option<((usize, usize, f64), Sequences)> = None;
+        for k in 1..=runs {
+            let until = if k == runs {
+                deadline
+            } else {
+                start + Duration::from_millis(budget.millis * u64::from(k) / u64::from(runs))
+            };
+            let seqs = run_here(&spec, warm.as_ref(), budget, until)?;
+            let key = rank(&spec, &seqs);
+            if best.as_ref().is_none_or(|(b, _)| key < *b) {
+                best = Some((key, seqs));
+            }
+        }
+        best.map(|(_, s)| s).ok_or_else(|| "no run".to_string())
+    })
+}
+
+/// (jobs missed, vehicles used, distance) of job sequences, smaller is better; vehicles
+/// count as 0 when the objective is distance only. Only compares runs of one problem (for
+/// patrols "distance" is travel seconds and missed jobs are not weighted).
+fn rank(spec: &Vrptw, seqs: &Sequences) -> (usize, usize, f64) {
+    let placed: usize = seqs.iter().map(Vec::len).sum();
+    let used = seqs.iter().filter(|s| !s.is_empty()).count();
+    let mut distance = 0.0;
+    for (v, seq) in spec
+        .vehicles
+        .iter()
+        .zip(seqs)
+        .filter(|(_, s)| !s.is_empty())
+    {
+        let mut at = v.start_location;
+        for &j in seq {
+            let to = spec.jobs[j].location;
+            distance += spec.distances[at * spec.n + to];
+            at = to;
+        }
+        distance += spec.distances[at * spec.n + v.end_location];
+    }
+    let used = if spec.objective == Objective::Distance {
+        0
+    } else {
+        used
+    };
+    (spec.jobs.len() - placed, used, distance)
 }
 
 struct VisitIndex;
@@ -480,7 +531,7 @@ impl VrpCoreSolver {
                     .unwrap_or_default()
             })
             .collect();
-        let seqs = match run(&patrol_spec(p), Some(&warm), self.budget) {
+        let seqs = match run(&patrol_spec(p), Some(&warm), self.budget, 1) {
             Ok(seqs) => seqs,
             Err(e) => return (greedy, Outcome::Failed(e)),
         };

@@ -1,11 +1,12 @@
-//! `solomon-bench [--seconds S] [--goal vehicles|distance] FILE...`: solves Solomon VRPTW
-//! instances with vrp-core on one thread at a fixed time limit, checks every solution with
+//! `solomon-bench [--seconds S] [--goal vehicles|distance] [--runs N] FILE...`: solves Solomon
+//! VRPTW instances with vrp-core on one thread at a fixed time limit (N independent runs
+//! sharing it, default `solomon::DEFAULT_RUNS`), checks every solution with
 //! the crate's own evaluator (exact Euclidean distances) and prints vehicles, distance,
 //! the gap to the best known and the time. One `RESULT` line per instance for
 //! `bench/planner.sh`.
 
 use jiuzhu_planner::solomon::{
-    best_known_distance, best_known_hierarchical, evaluate, parse, solve, Goal,
+    best_known_distance, best_known_hierarchical, evaluate, parse, solve_runs, Goal, DEFAULT_RUNS,
 };
 use jiuzhu_planner::Budget;
 use std::time::Instant;
@@ -13,11 +14,13 @@ use std::time::Instant;
 fn main() {
     let mut seconds = 10.0f64;
     let mut goal = Goal::VehiclesThenDistance;
+    let mut runs = DEFAULT_RUNS;
     let mut files = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seconds" => seconds = it.next().and_then(|v| v.parse().ok()).expect("--seconds S"),
+            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).expect("--runs N"),
             "--goal" => {
                 goal = match it.next().as_deref() {
                     Some("vehicles") => Goal::VehiclesThenDistance,
@@ -30,7 +33,7 @@ fn main() {
     }
     assert!(
         !files.is_empty(),
-        "usage: solomon-bench [--seconds S] [--goal vehicles|distance] FILE..."
+        "usage: solomon-bench [--seconds S] [--goal vehicles|distance] [--runs N] FILE..."
     );
     println!("instance  vehicles  distance   best known        gap      time");
     for f in files {
@@ -46,7 +49,8 @@ fn main() {
             max_generations: None,
         };
         let t = Instant::now();
-        let routes = solve(&inst, goal, budget).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let routes =
+            solve_runs(&inst, goal, budget, runs).unwrap_or_else(|e| panic!("{name}: {e}"));
         let secs = t.elapsed().as_secs_f64();
         let e = evaluate(&inst, &routes);
         assert!(e.violations.is_empty(), "{name}: {:?}", e.violations);
@@ -72,7 +76,7 @@ fn main() {
             e.vehicles, e.distance
         );
         println!(
-            "RESULT solomon solver=vrp-core instance={name} vehicles={} distance={:.2} gap_pct={gap:.2} seconds={secs:.2} feasible=yes",
+            "RESULT solomon solver=vrp-core instance={name} vehicles={} distance={:.2} gap_pct={gap:.2} seconds={secs:.2} runs={runs} feasible=yes",
             e.vehicles, e.distance
         );
     }
