@@ -994,3 +994,444 @@ impl Db {
             .collect()
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Monthly payments
+
+/// Items paid monthly once approved (the others are paid once, or only identify).
+pub const MONTHLY_ITEMS: &[&str] = &["dibao", "tekun"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentRun {
+    pub id: i64,
+    pub region_code: String,
+    pub month: String,
+    /// preview → approved → exported
+    pub status: String,
+    pub total_fen: i64,
+    pub payments: i64,
+    pub created_by: String,
+    pub approved_by: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Payment {
+    pub id: i64,
+    pub run_id: i64,
+    pub item_id: i64,
+    pub household_id: i64,
+    pub head_name: String,
+    pub item: String,
+    pub month: String,
+    pub amount_fen: i64,
+    /// pending → paid | failed; failed → pending (retried) | reversed
+    pub status: String,
+    pub note: String,
+    pub version: i64,
+}
+
+/// One line of the bank file: account in full (the export is logged), name, amount.
+#[derive(Debug, Clone)]
+pub struct BankLine {
+    pub payment_id: i64,
+    pub head_name: String,
+    pub account: Option<String>,
+    pub amount: Fen,
+}
+
+const RUN_COLS: &str =
+    "id, region_code, month, status, total_fen, payments, created_by, approved_by, version";
+
+fn run_row(r: &sqlx::any::AnyRow) -> std::result::Result<PaymentRun, sqlx::Error> {
+    Ok(PaymentRun {
+        id: r.try_get("id")?,
+        region_code: r.try_get("region_code")?,
+        month: r.try_get("month")?,
+        status: r.try_get("status")?,
+        total_fen: r.try_get("total_fen")?,
+        payments: r.try_get("payments")?,
+        created_by: r.try_get("created_by")?,
+        approved_by: r.try_get("approved_by")?,
+        version: r.try_get("version")?,
+    })
+}
+
+impl Db {
+    /// Prepares the month's run for a region: every approved monthly item whose payments
+    /// have started by `month` and that has no payment for that month yet. Items paid in
+    /// another run are left out, so a second run for the month holds nothing twice.
+    pub async fn payment_run_prepare(
+        &self,
+        actor: &Actor,
+        region: &RegionCode,
+        month: NaiveDate,
+    ) -> Result<PaymentRun> {
+        let month_s = month.format("%Y-%m").to_string();
+        // Payment starts from the month after approval: approved_on < first of `month`.
+        let first = day(month);
+        let mut tx = self.begin().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM payment_runs WHERE region_code = $1 AND month = $2")
+                .bind(region.to_string())
+                .bind(month_s.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_some() {
+            return Err(StoreError::Invalid("payment_run_exists"));
+        }
+        let now = now_ms();
+        let run: i64 = sqlx::query_scalar(
+            "INSERT INTO payment_runs (region_code, month, status, created_by, created_at, updated_at) \
+             VALUES ($1,$2,'preview',$3,$4,$4) RETURNING id",
+        )
+        .bind(region.to_string())
+        .bind(month_s.clone())
+        .bind(actor.name.clone())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::Invalid("region_unknown")
+            }
+            _ => StoreError::Database(e),
+        })?;
+        let mut q = Sql::new("SELECT i.id, i.household_id, i.region_code, i.amount_fen FROM application_items i WHERE i.state = 'approved' AND i.item IN ('dibao','tekun') AND i.amount_fen > 0 AND i.approved_on < ");
+        q.bind_text(first);
+        q.push(" AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.item_id = i.id AND p.month = ");
+        q.bind_text(month_s.clone());
+        q.push(")");
+        q.scope("i.region_code", std::slice::from_ref(region));
+        let rows = sqlx::query_with(q.text(), q.args())
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut total = 0i64;
+        for r in &rows {
+            let amount: i64 = r.try_get("amount_fen")?;
+            total += amount;
+            sqlx::query(
+                "INSERT INTO payments (run_id, item_id, household_id, region_code, month, amount_fen, status, updated_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,'pending',$7)",
+            )
+            .bind(run)
+            .bind(r.try_get::<i64, _>("id")?)
+            .bind(r.try_get::<i64, _>("household_id")?)
+            .bind(r.try_get::<String, _>("region_code")?)
+            .bind(month_s.clone())
+            .bind(amount)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE payment_runs SET total_fen = $1, payments = $2 WHERE id = $3")
+            .bind(total)
+            .bind(rows.len() as i64)
+            .bind(run)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "payments.prepare",
+                record_kind: "payment_run",
+                record_id: run.to_string(),
+                region,
+                changes: vec![
+                    Change::new("month", None::<String>, Some(&month_s)),
+                    Change::new("total_fen", None::<i64>, Some(total)),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.payment_run(run).await
+    }
+
+    pub async fn payment_run(&self, id: i64) -> Result<PaymentRun> {
+        let r = sqlx::query(&format!(
+            "SELECT {RUN_COLS} FROM payment_runs WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(run_row(&r)?)
+    }
+
+    pub async fn payment_runs(&self, scopes: &[RegionCode]) -> Result<Vec<PaymentRun>> {
+        let mut s = Sql::new(&format!("SELECT {RUN_COLS} FROM payment_runs WHERE 1 = 1"));
+        s.scope("region_code", scopes);
+        s.push(" ORDER BY month DESC, id DESC LIMIT 120");
+        let rows = sqlx::query_with(s.text(), s.args())
+            .fetch_all(self.reader())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(run_row)
+            .collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The county approves a previewed run; nothing can be added to it afterwards.
+    pub async fn payment_run_approve(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+    ) -> Result<PaymentRun> {
+        let run = self.payment_run(id).await?;
+        if run.status != "preview" {
+            return Err(StoreError::Invalid("payment_run_not_preview"));
+        }
+        let region = stored_region(run.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE payment_runs SET status = 'approved', approved_by = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4 AND status = 'preview'")
+            .bind(actor.name.clone())
+            .bind(now_ms())
+            .bind(id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "payment_runs", id).await);
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "payments.approve",
+                record_kind: "payment_run",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("status", Some("preview"), Some("approved"))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.payment_run(id).await
+    }
+
+    pub async fn payments_of_run(&self, run_id: i64) -> Result<Vec<Payment>> {
+        self.payments_where("p.run_id = ", run_id).await
+    }
+
+    pub async fn payments_of_household(&self, household_id: i64) -> Result<Vec<Payment>> {
+        self.payments_where("p.household_id = ", household_id).await
+    }
+
+    async fn payments_where(&self, cond: &str, v: i64) -> Result<Vec<Payment>> {
+        let mut s = Sql::new(
+            "SELECT p.id, p.run_id, p.item_id, p.household_id, h.head_name, i.item, p.month, p.amount_fen, p.status, p.note, p.version \
+             FROM payments p JOIN households h ON h.id = p.household_id JOIN application_items i ON i.id = p.item_id WHERE ",
+        );
+        s.push(cond);
+        s.bind_i64(v);
+        s.push(" ORDER BY p.month DESC, p.id");
+        let rows = sqlx::query_with(s.text(), s.args())
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Payment {
+                    id: r.try_get("id")?,
+                    run_id: r.try_get("run_id")?,
+                    item_id: r.try_get("item_id")?,
+                    household_id: r.try_get("household_id")?,
+                    head_name: r.try_get("head_name")?,
+                    item: r.try_get("item")?,
+                    month: r.try_get("month")?,
+                    amount_fen: r.try_get("amount_fen")?,
+                    status: r.try_get("status")?,
+                    note: r.try_get("note")?,
+                    version: r.try_get("version")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The bank file of an approved run: full account numbers, so every export is logged.
+    pub async fn payment_run_bank_file(&self, actor: &Actor, id: i64) -> Result<Vec<BankLine>> {
+        let run = self.payment_run(id).await?;
+        if run.status == "preview" {
+            return Err(StoreError::Invalid("payment_run_not_approved"));
+        }
+        let region = stored_region(run.region_code.clone())?;
+        let rows = sqlx::query(
+            "SELECT p.id, h.head_name, h.bank_account_enc, p.amount_fen FROM payments p JOIN households h ON h.id = p.household_id \
+             WHERE p.run_id = $1 AND p.status = 'pending' ORDER BY p.id",
+        )
+        .bind(id)
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let blob: Option<Vec<u8>> = r.try_get("bank_account_enc")?;
+            out.push(BankLine {
+                payment_id: r.try_get("id")?,
+                head_name: r.try_get("head_name")?,
+                account: match blob {
+                    Some(b) => Some(self.keys().decrypt(BANK_AAD, &b)?),
+                    None => None,
+                },
+                amount: Fen(r.try_get("amount_fen")?),
+            });
+        }
+        self.log_access(
+            actor,
+            "payment_run",
+            &id.to_string(),
+            "bank_account",
+            &region,
+            "bank file export",
+        )
+        .await?;
+        if run.status == "approved" {
+            let mut tx = self.begin().await?;
+            sqlx::query("UPDATE payment_runs SET status = 'exported', updated_at = $1, version = version + 1 WHERE id = $2")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit::append(
+                &mut tx,
+                actor,
+                Event {
+                    action: "payments.export",
+                    record_kind: "payment_run",
+                    record_id: id.to_string(),
+                    region: &region,
+                    changes: vec![Change::new("payments", None::<usize>, Some(out.len()))],
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(out)
+    }
+
+    /// The bank's answer for one payment: paid or failed; a failed one is retried (back to
+    /// pending, in the next bank file) or reversed. Only a run that has left the preview
+    /// can have results.
+    pub async fn payment_result(
+        &self,
+        actor: &Actor,
+        payment_id: i64,
+        expected_version: i64,
+        to: &str,
+        note: &str,
+    ) -> Result<()> {
+        let r = sqlx::query("SELECT p.status, p.region_code, r.status AS run_status FROM payments p JOIN payment_runs r ON r.id = p.run_id WHERE p.id = $1")
+            .bind(payment_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let from: String = r.try_get("status")?;
+        let run_status: String = r.try_get("run_status")?;
+        let allowed = run_status != "preview"
+            && matches!(
+                (from.as_str(), to),
+                ("pending", "paid")
+                    | ("pending", "failed")
+                    | ("failed", "pending")
+                    | ("failed", "reversed")
+            );
+        if !allowed {
+            return Err(StoreError::Invalid("payment_step_refused"));
+        }
+        if too_long(note, 200) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let region = stored_region(r.try_get::<String, _>("region_code")?)?;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE payments SET status = $1, note = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5")
+            .bind(to.to_string())
+            .bind(note.trim().to_string())
+            .bind(now_ms())
+            .bind(payment_id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "payments", payment_id).await);
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "payments.result",
+                record_kind: "payment",
+                record_id: payment_id.to_string(),
+                region: &region,
+                changes: vec![Change::new("status", Some(&from), Some(to))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A payment's region and run, for the caller's permission check.
+    pub async fn payment_owner(&self, id: i64) -> Result<(String, i64)> {
+        let r = sqlx::query("SELECT region_code, run_id FROM payments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((r.try_get("region_code")?, r.try_get("run_id")?))
+    }
+
+    /// Every fen of a run, by status: what the ledger must add up to.
+    pub async fn payment_run_totals(&self, run_id: i64) -> Result<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM payments WHERE run_id = $1 GROUP BY status ORDER BY status")
+            .bind(run_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?, r.try_get("fen")?)))
+            .collect()
+    }
+}
+
+/// What a 公示 shows: the household's head with the name masked, where they live down to
+/// the community, what is asked for, how many people and how much. Nothing else.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeEntry {
+    pub item_id: i64,
+    pub head_masked: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub item: String,
+    pub members: i64,
+    pub amount_fen: Option<i64>,
+    pub notice_from: String,
+}
+
+impl Db {
+    /// Items on public notice whose notice started within the last `days` days.
+    pub async fn notices_running(&self, since: NaiveDate) -> Result<Vec<NoticeEntry>> {
+        let rows = sqlx::query(
+            "SELECT i.id, h.head_name, h.region_code, COALESCE(r.name, '') AS region_name, i.item, i.amount_fen, i.notice_from, \
+             (SELECT COUNT(*) FROM household_members m WHERE m.household_id = h.id AND m.left_on IS NULL) AS members \
+             FROM application_items i JOIN households h ON h.id = i.household_id LEFT JOIN regions r ON r.region_code = h.region_code \
+             WHERE i.state = 'noticed' AND i.notice_from >= $1 ORDER BY i.notice_from DESC, i.id LIMIT 500",
+        )
+        .bind(day(since))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NoticeEntry {
+                    item_id: r.try_get("id")?,
+                    head_masked: jiuzhu_domain::mask::name(&r.try_get::<String, _>("head_name")?),
+                    region_code: r.try_get("region_code")?,
+                    region_name: r.try_get("region_name")?,
+                    item: r.try_get("item")?,
+                    members: r.try_get("members")?,
+                    amount_fen: r.try_get("amount_fen")?,
+                    notice_from: r.try_get("notice_from")?,
+                })
+            })
+            .collect()
+    }
+}

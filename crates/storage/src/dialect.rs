@@ -22,6 +22,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "outreach", include_str!("../migrations/sqlite/0007_outreach.sql")),
     (8, "outreach_posts_photos", include_str!("../migrations/sqlite/0008_outreach_posts_photos.sql")),
     (9, "assistance", include_str!("../migrations/sqlite/0009_assistance.sql")),
+    (10, "payments", include_str!("../migrations/sqlite/0010_payments.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -34,6 +35,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "outreach", include_str!("../migrations/postgres/0007_outreach.sql")),
     (8, "outreach_posts_photos", include_str!("../migrations/postgres/0008_outreach_posts_photos.sql")),
     (9, "assistance", include_str!("../migrations/postgres/0009_assistance.sql")),
+    (10, "payments", include_str!("../migrations/postgres/0010_payments.sql")),
 ];
 
 impl Backend {

@@ -300,5 +300,92 @@ async fn story(url: &str) {
         .await
         .unwrap();
     assert_eq!(elsewhere.total, 0, "jurisdiction limits the list");
+
+    // Approved in July: paid from August, once a month, never twice.
+    let approved = db
+        .item_step(
+            &a,
+            dibao.id,
+            decided.version,
+            &Action::Approve {
+                on: d("2026-07-20"),
+                opinion: String::new(),
+            },
+            ItemState::Approved,
+            &StepEffects {
+                approved_on: Some(d("2026-07-20")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.state(), ItemState::Approved);
+    let county = RegionCode::parse("331102").unwrap();
+    let july = db
+        .payment_run_prepare(&a, &county, d("2026-07-01"))
+        .await
+        .unwrap();
+    assert_eq!(july.payments, 0, "not the month of approval");
+    let august = db
+        .payment_run_prepare(&a, &county, d("2026-08-01"))
+        .await
+        .unwrap();
+    assert_eq!((august.payments, august.total_fen), (1, 107_200));
+    assert!(matches!(
+        db.payment_run_prepare(&a, &county, d("2026-08-01")).await,
+        Err(StoreError::Invalid("payment_run_exists"))
+    ));
+    let city = db
+        .payment_run_prepare(&a, &RegionCode::parse("331100").unwrap(), d("2026-08-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        city.payments, 0,
+        "a payment already in a run is not paid again"
+    );
+    assert!(matches!(
+        db.payment_run_bank_file(&a, august.id).await,
+        Err(StoreError::Invalid("payment_run_not_approved"))
+    ));
+    let pay = db.payments_of_run(august.id).await.unwrap()[0].clone();
+    assert!(
+        matches!(
+            db.payment_result(&a, pay.id, pay.version, "paid", "").await,
+            Err(StoreError::Invalid("payment_step_refused"))
+        ),
+        "no result before the run is approved"
+    );
+    let run = db
+        .payment_run_approve(&a, august.id, august.version)
+        .await
+        .unwrap();
+    assert_eq!(run.status, "approved");
+    let file = db.payment_run_bank_file(&a, august.id).await.unwrap();
+    assert_eq!(file.len(), 1);
+    assert_eq!(file[0].account.as_deref(), Some("6217001234567890123"));
+    assert_eq!(db.payment_run(august.id).await.unwrap().status, "exported");
+    db.payment_result(&a, pay.id, pay.version, "failed", "账户冻结")
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            db.payment_result(&a, pay.id, pay.version + 1, "paid", "")
+                .await,
+            Err(StoreError::Invalid("payment_step_refused"))
+        ),
+        "a failed payment is retried first, not marked paid"
+    );
+    db.payment_result(&a, pay.id, pay.version + 1, "pending", "已更正账户")
+        .await
+        .unwrap();
+    db.payment_result(&a, pay.id, pay.version + 2, "paid", "")
+        .await
+        .unwrap();
+    let totals = db.payment_run_totals(august.id).await.unwrap();
+    assert_eq!(
+        totals,
+        vec![("paid".to_string(), 1, 107_200)],
+        "every fen accounted for"
+    );
     db.close().await;
 }

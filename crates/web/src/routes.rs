@@ -139,6 +139,7 @@ fn table(reg: Registry) -> Registry {
         .post("/street/report", Create, PublicPage, "Send a street report (rate-limited)", pages::street::report)
         .get("/street/status", View, PublicPage, "A street report's outcome by reference number", pages::street::status)
         .get("/rescue-posts", View, PublicPage, "Rescue posts and the station on a map", pages::street::posts)
+        .get("/assistance-notices", View, PublicPage, "低保等公示: what is on public notice, and only that", pages::assistance::public_notices)
         // Signed in
         .post("/logout", View, Profile, "Sign out", pages::auth::logout)
         .get("/", View, Dashboard, "Home: counts and charts", pages::home::home)
@@ -232,6 +233,12 @@ fn table(reg: Registry) -> Registry {
         .post("/applications/{id}/authorise", Update, Assistance, "Record the signed data-check authorisation (核对授权书)", pages::assistance::application_authorise)
         .post("/application-items/{id}/steps", View, Assistance, "Record a step (approval needs the approver's permission; checked inside)", pages::assistance::item_step)
         .post("/application-items/{id}/evaluate", Update, Assistance, "Run the rules for an item now", pages::assistance::item_evaluate)
+        .get("/payments", View, Assistance, "Monthly payment runs", pages::assistance::payments)
+        .post("/payments", Update, Assistance, "Prepare a month's run (a preview)", pages::assistance::payment_prepare)
+        .get("/payments/{id}", View, Assistance, "A payment run: payments and totals by status", pages::assistance::payment_run)
+        .post("/payments/{id}/approve", Approve, Assistance, "Approve a previewed run", pages::assistance::payment_approve)
+        .get("/payments/{id}/bank.csv", Export, Assistance, "The bank file of an approved run (logged)", pages::assistance::payment_bank_file)
+        .post("/payment-items/{id}/result", Update, Assistance, "The bank's answer for a payment: paid, failed, retried, reversed", pages::assistance::payment_result)
         // Users and roles
         .get("/users", View, User, "List users", pages::users::list)
         .get("/users/new", Create, User, "New user form", pages::users::new_form)

@@ -89,6 +89,7 @@ const NAV: &[(&str, &[NavSpec])] = &[
     ("nav.group.assistance", &[
         ("nav.households", "/households", Action::View, Resource::Assistance),
         ("nav.applications", "/applications", Action::View, Resource::Assistance),
+        ("nav.payments", "/payments", Action::View, Resource::Assistance),
     ]),
     ("nav.group.return", &[
         ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),

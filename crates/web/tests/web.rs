@@ -60,6 +60,10 @@ struct Fixtures {
     application_outside: i64,
     item_inside: i64,
     item_outside: i64,
+    run_inside: i64,
+    run_outside: i64,
+    payment_inside: i64,
+    payment_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -278,9 +282,9 @@ async fn spawn_app() -> App {
         outreach_at("331102").await;
     let [sighting_outside, hotspot_outside, stop_outside, campaign_outside, post_outside, contact_outside, photo_outside] =
         outreach_at("320000").await;
-    let (household_inside, application_inside, item_inside) =
+    let [household_inside, application_inside, item_inside, run_inside, payment_inside] =
         assistance_fixtures(&db, &a, r("331102001000")).await;
-    let (household_outside, application_outside, item_outside) =
+    let [household_outside, application_outside, item_outside, run_outside, payment_outside] =
         assistance_fixtures(&db, &a, r("330000")).await;
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -329,12 +333,16 @@ async fn spawn_app() -> App {
             application_outside,
             item_inside,
             item_outside,
+            run_inside,
+            run_outside,
+            payment_inside,
+            payment_outside,
         },
     }
 }
 
 /// A household with one member and a 低保 application in `region`.
-async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> (i64, i64, i64) {
+async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 5] {
     use jiuzhu_storage::assistance::*;
     let h = db
         .household_create(
@@ -385,7 +393,48 @@ async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> (i64, i6
         )
         .await
         .unwrap();
-    (h.id, app.id, items[0].id)
+    // Approved last year, with an amount, so a run has a payment in it.
+    let item = db
+        .item_decision_save(
+            a,
+            items[0].id,
+            items[0].version,
+            &DecisionInput {
+                eligible: true,
+                amount: jiuzhu_domain::Fen(50_000),
+                explanation_json: "{}".into(),
+                rules_version: "test".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let on = chrono::NaiveDate::from_ymd_opt(2025, 7, 20).unwrap();
+    db.item_step(
+        a,
+        item.id,
+        item.version,
+        &jiuzhu_domain::assistance::Action::Approve {
+            on,
+            opinion: String::new(),
+        },
+        jiuzhu_domain::assistance::ItemState::Approved,
+        &StepEffects {
+            approved_on: Some(on),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let run = db
+        .payment_run_prepare(
+            a,
+            &RegionCode::parse(&h.region_code).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    let payment = db.payments_of_run(run.id).await.unwrap()[0].id;
+    [h.id, app.id, items[0].id, run.id, payment]
 }
 
 /// A sighting, hotspot, planned stop, campaign and rescue post in `region`.
@@ -645,7 +694,11 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("POST", "/cases/{id}/search" | "/cases/{id}/photo" | "/search-actions/{id}/result" | "/candidates/{id}/confirm" | "/candidates/{id}/reject"
             | "/missing-reports/{id}/close") => vec!["station", "social"],
         // 社会救助: the township does the work, the county confirms (inside the step).
-        ("GET", "/households" | "/households/{id}" | "/applications") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
+        ("GET", "/households" | "/households/{id}" | "/applications" | "/payments" | "/payments/{id}") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
+        ("GET", "/payments/{id}/bank.csv") => vec!["leader", "qt.leader", "clerk", "approver"],
+        ("POST", "/payments/{id}/approve") => vec!["approver"],
+        ("POST", "/payments" | "/payment-items/{id}/result") => vec!["clerk"],
+        (_, "/assistance-notices") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
             | "/households/{id}/finances" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
         // 街面巡查: the public side, then staff.
@@ -693,6 +746,10 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("application")
     } else if path.starts_with("/application-items/{id}") {
         Some("item")
+    } else if path.starts_with("/payments/{id}") {
+        Some("run")
+    } else if path.starts_with("/payment-items/{id}") {
+        Some("payment")
     } else if path.contains("/contacts/{id}") {
         Some("contact")
     } else if path.contains("/contact-photos/{id}") {
@@ -768,6 +825,8 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         Some("household") => pick(f.household_inside, f.household_outside),
         Some("application") => pick(f.application_inside, f.application_outside),
         Some("item") => pick(f.item_inside, f.item_outside),
+        Some("run") => pick(f.run_inside, f.run_outside),
+        Some("payment") => pick(f.payment_inside, f.payment_outside),
         Some("photo") => pick(f.photo_inside, f.photo_outside),
         _ => 1,
     };
@@ -2702,6 +2761,20 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
         StatusCode::SEE_OTHER
     );
     assert_eq!(state().await, "noticed");
+    // Anyone can read the notice: the name masked, the community, the amount; not the
+    // address, the illness or the identity number.
+    let public = client()
+        .get(format!("{}/assistance-notices", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(public.contains("周*"), "masked head of household");
+    for private in ["周建华", "城北社区 3 幢", "尿毒症", "李秀英"] {
+        assert!(!public.contains(private), "{private} on the public notice");
+    }
 
     // The township cannot approve; the county can, but not before the notice ends.
     let (county, acsrf, _) = login(&app, "approver", PASSWORD).await;
@@ -2785,6 +2858,87 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     assert!(
         page.contains(&next_month),
         "paid from the month after approval"
+    );
+    // Next month's run: prepared by the township, approved by the county, paid once.
+    let month = jiuzhu_domain::assistance::first_payment_month(today);
+    let prepared = post(
+        &clerk,
+        format!("{}/payments", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("region_code", "331102001000".into()),
+            ("month", month.format("%Y-%m").to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(prepared.status(), StatusCode::SEE_OTHER);
+    let run_url = prepared.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let run_id: i64 = run_url.rsplit('/').next().unwrap().parse().unwrap();
+    let payments = app.db.payments_of_run(run_id).await.unwrap();
+    let ours = payments
+        .iter()
+        .find(|p| p.household_id == hid)
+        .expect("the household is paid next month");
+    assert_eq!(Some(ours.amount_fen), approved.amount_fen);
+    let run = app.db.payment_run(run_id).await.unwrap();
+    assert_eq!(
+        post(
+            &clerk,
+            format!("{}/payments/{run_id}/approve", app.base),
+            vec![
+                ("_csrf", ccsrf.clone()),
+                ("version", run.version.to_string())
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN,
+        "the township does not approve its own run"
+    );
+    assert_eq!(
+        post(
+            &county,
+            format!("{}/payments/{run_id}/approve", app.base),
+            vec![
+                ("_csrf", acsrf.clone()),
+                ("version", run.version.to_string())
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    let bank = county
+        .get(format!("{}/payments/{run_id}/bank.csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bank.status(), StatusCode::OK);
+    assert!(bank.text().await.unwrap().contains("周建华"));
+    assert_eq!(
+        post(
+            &clerk,
+            format!("{}/payment-items/{}/result", app.base, ours.id),
+            vec![
+                ("_csrf", ccsrf.clone()),
+                ("version", ours.version.to_string()),
+                ("status", "paid".into())
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = text_of(&clerk, format!("{}{file}", app.base)).await;
+    assert!(
+        page.contains("已发放"),
+        "the payment shows on the household file"
     );
     // Every step is on the record, with who took it.
     let steps = app.db.item_steps(dibao).await.unwrap();

@@ -399,6 +399,7 @@ struct HouseholdPage {
     today: String,
     monthly_income: String,
     disabilities: &'static [&'static str],
+    payments: Vec<jiuzhu_storage::assistance::Payment>,
 }
 
 impl HouseholdPage {
@@ -544,6 +545,7 @@ async fn household_page(
         items: Item::ALL,
         today: today().format("%Y-%m-%d").to_string(),
         monthly_income: Fen(income).to_string(),
+        payments: st.db.payments_of_household(h.id).await?,
         disabilities: &[
             "physical",
             "intellectual",
@@ -1059,5 +1061,315 @@ pub async fn applications(
         apps: app_views(&st, page.items).await?,
         pager,
         q: q.q.clone(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Monthly payments
+
+#[derive(Template)]
+#[template(path = "assistance/payments.html")]
+struct PaymentsPage {
+    l: Layout,
+    runs: Vec<jiuzhu_storage::assistance::PaymentRun>,
+    can_prepare: bool,
+    region: String,
+    month: String,
+    err: FormError,
+}
+
+impl PaymentsPage {
+    fn yuan(&self, fen: &i64) -> String {
+        Fen(*fen).to_string()
+    }
+}
+
+async fn payments_page(
+    st: &AppState,
+    ctx: &Ctx,
+    q: Option<&ListQuery>,
+    err: FormError,
+) -> AppResult<Response> {
+    let next = first_payment_month(today());
+    let mut l = layout(
+        ctx,
+        st,
+        "assistance.payments",
+        &[("assistance.payments", "")],
+    )
+    .await;
+    if let Some(q) = q {
+        l.flash = flash(&ctx.tr, q);
+    }
+    let status = err.status();
+    let mut r = render(&PaymentsPage {
+        runs: st
+            .db
+            .payment_runs(&ctx.scopes(Perm::View, Resource::Assistance))
+            .await?,
+        can_prepare: ctx.can(Perm::Update, Resource::Assistance),
+        region: ctx
+            .user
+            .as_ref()
+            .map(|u| u.region_code.clone())
+            .unwrap_or_default(),
+        month: next.format("%Y-%m").to_string(),
+        err,
+        l,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn payments(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    payments_page(&st, &ctx, Some(&q), FormError::default()).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct RunForm {
+    #[serde(default)]
+    pub region_code: String,
+    #[serde(default)]
+    pub month: String,
+}
+
+pub async fn payment_prepare(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<RunForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let region = parse_region(&f.region_code)?;
+        ctx.require(Perm::Update, Resource::Assistance, region.as_str(), None)?;
+        let month = parse_day(&format!("{}-01", f.month.trim()))
+            .ok_or_else(|| AppError::invalid("date_invalid", "month"))?;
+        Ok::<_, AppError>(
+            st.db
+                .payment_run_prepare(&ctx.actor, &region, month)
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(run) => Ok(Redirect::to(&format!("/payments/{}?ok=prepared", run.id)).into_response()),
+        Err(e) if is_form_error(&e) => {
+            payments_page(&st, &ctx, None, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assistance/payment_run.html")]
+struct RunPage {
+    l: Layout,
+    run: jiuzhu_storage::assistance::PaymentRun,
+    payments: Vec<jiuzhu_storage::assistance::Payment>,
+    totals: Vec<(String, i64, i64)>,
+    can_approve: bool,
+    can_update: bool,
+    can_export: bool,
+    err: FormError,
+}
+
+impl RunPage {
+    fn yuan(&self, fen: &i64) -> String {
+        Fen(*fen).to_string()
+    }
+}
+
+async fn run_page(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    q: Option<&ListQuery>,
+    err: FormError,
+) -> AppResult<Response> {
+    let run = st.db.payment_run(id).await?;
+    ctx.require(Perm::View, Resource::Assistance, &run.region_code, None)?;
+    let mut l = layout(
+        ctx,
+        st,
+        "assistance.payment_run",
+        &[
+            ("assistance.payments", "/payments"),
+            ("assistance.payment_run", ""),
+        ],
+    )
+    .await;
+    if let Some(q) = q {
+        l.flash = flash(&ctx.tr, q);
+    }
+    let allowed = |p: Perm| {
+        ctx.require(p, Resource::Assistance, &run.region_code, None)
+            .is_ok()
+    };
+    let status = err.status();
+    let mut r = render(&RunPage {
+        payments: st.db.payments_of_run(id).await?,
+        totals: st.db.payment_run_totals(id).await?,
+        can_approve: allowed(Perm::Approve),
+        can_update: allowed(Perm::Update),
+        can_export: allowed(Perm::Export),
+        run,
+        err,
+        l,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn payment_run(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    run_page(&st, &ctx, parse_id(&id)?, Some(&q), FormError::default()).await
+}
+
+pub async fn payment_approve(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<VersionForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let run = st.db.payment_run(id).await?;
+    ctx.require(Perm::Approve, Resource::Assistance, &run.region_code, None)?;
+    let result = async {
+        let v = f
+            .version
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("version_required", ""))?;
+        Ok::<_, AppError>(st.db.payment_run_approve(&ctx.actor, id, v).await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/payments/{id}?ok=saved")).into_response()),
+        Err(e) if is_form_error(&e) => {
+            run_page(&st, &ctx, id, None, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The bank file (CSV, UTF-8 with BOM for spreadsheet programs): payment id, name, account,
+/// amount in yuan. Full account numbers: the export is logged.
+pub async fn payment_bank_file(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let run = st.db.payment_run(id).await?;
+    ctx.require(Perm::Export, Resource::Assistance, &run.region_code, None)?;
+    let lines = st.db.payment_run_bank_file(&ctx.actor, id).await?;
+    let mut csv = String::from("\u{feff}payment_id,name,account,amount_yuan\n");
+    for b in lines {
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            b.payment_id,
+            b.head_name.replace(',', " "),
+            b.account.unwrap_or_default(),
+            b.amount
+        ));
+    }
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"payments-{}-{}.csv\"",
+                    run.region_code, run.month
+                ),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ResultForm {
+    #[serde(default, deserialize_with = "super::text_or_number")]
+    pub version: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn payment_result(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<ResultForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (region, run) = st.db.payment_owner(id).await?;
+    ctx.require(Perm::Update, Resource::Assistance, &region, None)?;
+    let result = async {
+        let v = f
+            .version
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("version_required", ""))?;
+        st.db
+            .payment_result(&ctx.actor, id, v, &f.status, &f.note)
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/payments/{run}?ok=saved")).into_response()),
+        Err(e) if is_form_error(&e) => {
+            run_page(&st, &ctx, run, None, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 公示: the public notice page
+
+#[derive(Template)]
+#[template(path = "assistance/notices.html")]
+struct NoticesPage {
+    l: Layout,
+    entries: Vec<jiuzhu_storage::assistance::NoticeEntry>,
+}
+
+impl NoticesPage {
+    fn yuan(&self, fen: &Option<i64>) -> String {
+        fen.map(|f| Fen(f).to_string()).unwrap_or_default()
+    }
+}
+
+/// Anyone may read what is on notice, and only that: masked name, community, item, size of
+/// the household, amount, dates.
+pub async fn public_notices(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
+    let since = today() - chrono::Duration::days(14);
+    Ok(render(&NoticesPage {
+        l: layout(
+            &ctx,
+            &st,
+            "assistance.public_notices",
+            &[("assistance.public_notices", "")],
+        )
+        .await,
+        entries: st.db.notices_running(since).await?,
     }))
 }

@@ -1,0 +1,35 @@
+-- Monthly payment runs for approved items: a preview, the county's approval, a bank file,
+-- then each payment's result. One payment per item per month, ever (UNIQUE), so nothing is
+-- paid twice; a failed payment is retried in place or reversed, and every fen is counted.
+
+CREATE TABLE payment_runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    region_code   TEXT NOT NULL REFERENCES regions(region_code),
+    month         TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    total_fen     INTEGER NOT NULL DEFAULT 0,
+    payments      INTEGER NOT NULL DEFAULT 0,
+    created_by    TEXT NOT NULL DEFAULT '',
+    approved_by   TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (region_code, month)
+);
+
+CREATE TABLE payments (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id        INTEGER NOT NULL REFERENCES payment_runs(id),
+    item_id       INTEGER NOT NULL REFERENCES application_items(id),
+    household_id  INTEGER NOT NULL REFERENCES households(id),
+    region_code   TEXT NOT NULL,
+    month         TEXT NOT NULL,
+    amount_fen    INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    note          TEXT NOT NULL DEFAULT '',
+    updated_at    INTEGER NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (item_id, month)
+);
+CREATE INDEX payments_run ON payments(run_id);
+CREATE INDEX payments_household ON payments(household_id, month);
