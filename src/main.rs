@@ -262,6 +262,20 @@ async fn main() -> Result<()> {
                     "寻亲比对 / family tracing: {pairs} candidates, {reunions} reunions confirmed"
                 );
                 println!("街面巡查 / street outreach: plans for yesterday, today and tomorrow; {made} planned stops made");
+                // Households and a year of applications, decided by the same rules as the pages.
+                let decide = |h: &jiuzhu_storage::assistance::Household,
+                              m: &[jiuzhu_storage::assistance::Member],
+                              f: &[jiuzhu_storage::assistance::Finance],
+                              i: &jiuzhu_storage::assistance::ApplicationItem,
+                              on: chrono::NaiveDate| {
+                    jiuzhu_web::decide(h, m, f, i, on).ok().flatten()
+                };
+                let assistance =
+                    jiuzhu_demo::assistance::seed(&db, &mut rng, opts.households, &decide).await?;
+                println!(
+                    "社会救助 / social assistance: {} households, {} applications, {} approved, {} payments",
+                    assistance.households, assistance.applications, assistance.approved, assistance.payments
+                );
                 println!("\n演示账号（密码只显示这一次）/ Demo accounts (passwords are shown only this once):");
                 for a in &accounts {
                     println!(

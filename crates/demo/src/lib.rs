@@ -7,6 +7,7 @@
 //!
 //! Boundary: writes only through `jiuzhu-storage`'s public API, like any other client.
 
+pub mod assistance;
 pub mod names;
 pub mod outreach;
 pub mod rng;
@@ -44,6 +45,9 @@ pub struct DemoOptions {
     pub station_history: usize,
     /// Days of street sightings before today (about two a day).
     pub outreach_days: i64,
+    /// Households on file for social assistance (seeded by the binary, which passes in the
+    /// rules).
+    pub households: usize,
 }
 
 impl Default for DemoOptions {
@@ -54,6 +58,7 @@ impl Default for DemoOptions {
             extra_staff: 60,
             station_history: 360,
             outreach_days: 90,
+            households: 1_000,
         }
     }
 }

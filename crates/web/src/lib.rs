@@ -18,6 +18,8 @@ pub mod limiter;
 pub mod live;
 pub mod matcher;
 mod pages;
+/// The social-assistance rules on a household (the demo city decides with it too).
+pub use pages::assistance::decide;
 /// The day's patrol plan for a county, as the plans page makes it (the demo city uses it).
 pub use pages::outreach::plan_for_day;
 mod pdf;

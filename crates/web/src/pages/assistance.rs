@@ -106,10 +106,6 @@ pub async fn evaluate(
     item: &ApplicationItem,
     on: NaiveDate,
 ) -> AppResult<Option<DecisionInput>> {
-    use jiuzhu_rules as r;
-    let Some(kind) = item.item() else {
-        return Ok(None);
-    };
     let members: Vec<Member> = st
         .db
         .members(h.id)
@@ -118,6 +114,22 @@ pub async fn evaluate(
         .filter(|m| m.left_on.is_none())
         .collect();
     let finances = st.db.finances_on(h.id, on).await?;
+    decide(h, &members, &finances, item, on)
+}
+
+/// The rules engine on a household's current members and declarations: a pure function,
+/// so the demo city decides its applications exactly as the pages do.
+pub fn decide(
+    h: &Household,
+    members: &[Member],
+    finances: &[Finance],
+    item: &ApplicationItem,
+    on: NaiveDate,
+) -> AppResult<Option<DecisionInput>> {
+    use jiuzhu_rules as r;
+    let Some(kind) = item.item() else {
+        return Ok(None);
+    };
     let sum = |kind: &str, cats: &[&str]| -> i64 {
         finances
             .iter()
