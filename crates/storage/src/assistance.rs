@@ -156,6 +156,8 @@ pub struct ApplicationInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct Application {
     pub id: i64,
+    /// What the applicant quotes to look it up.
+    pub reference: String,
     pub household_id: i64,
     pub head_name: String,
     pub region_code: String,
@@ -229,7 +231,7 @@ const HOUSEHOLD_COLS: &str = "h.id, h.region_code, h.head_name, h.address, h.are
      (SELECT COUNT(*) FROM household_members m WHERE m.household_id = h.id AND m.left_on IS NULL) AS members";
 const MEMBER_COLS: &str = "id, household_id, name, relation, resident_id_enc, sex, birth_date, disability, disability_grade, \
      health_enc, work_ability, schooling, joined_on, left_on";
-const APP_COLS: &str = "a.id, a.household_id, h.head_name, a.region_code, a.channel, a.authorised, a.missing_docs, a.accepted_on, \
+const APP_COLS: &str = "a.id, a.reference, a.household_id, h.head_name, a.region_code, a.channel, a.authorised, a.missing_docs, a.accepted_on, \
      a.decision_due, a.created_by, a.version";
 const ITEM_COLS: &str = "id, application_id, household_id, region_code, item, state, notice_from, approved_on, refused_on, \
      refusal_notice_due, eligible, amount_fen, need_fen, decision_json, rules_version, version";
@@ -237,6 +239,7 @@ const ITEM_COLS: &str = "id, application_id, household_id, region_code, item, st
 fn app_row(r: &sqlx::any::AnyRow) -> std::result::Result<Application, sqlx::Error> {
     Ok(Application {
         id: r.try_get("id")?,
+        reference: r.try_get("reference")?,
         household_id: r.try_get("household_id")?,
         head_name: r.try_get("head_name")?,
         region_code: r.try_get("region_code")?,
@@ -315,6 +318,18 @@ impl Db {
     // -- households ------------------------------------------------------------------
 
     pub async fn household_create(&self, actor: &Actor, h: &HouseholdInput) -> Result<Household> {
+        let mut tx = self.begin().await?;
+        let id = self.household_insert(&mut tx, actor, h).await?;
+        tx.commit().await?;
+        self.household(id).await
+    }
+
+    async fn household_insert(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        h: &HouseholdInput,
+    ) -> Result<i64> {
         let head = h.head_name.trim();
         if head.is_empty() {
             return Err(StoreError::Invalid("name_required"));
@@ -331,7 +346,6 @@ impl Db {
             }
         }
         let now = now_ms();
-        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO households (region_code, head_name, address, area, housing, bank_account_enc, created_at, updated_at) \
              VALUES ($1,$2,$3,$4,$5,$6,$7,$7) RETURNING id",
@@ -343,7 +357,7 @@ impl Db {
         .bind(h.housing.trim().to_string())
         .bind(h.bank_account.as_ref().map(|b| self.keys().encrypt(BANK_AAD, b)))
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(|err| match &err {
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
@@ -352,7 +366,7 @@ impl Db {
             _ => StoreError::Database(err),
         })?;
         audit::append(
-            &mut tx,
+            tx,
             actor,
             Event {
                 action: "household.create",
@@ -366,8 +380,7 @@ impl Db {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.household(id).await
+        Ok(id)
     }
 
     pub async fn household(&self, id: i64) -> Result<Household> {
@@ -415,6 +428,30 @@ impl Db {
         household_id: i64,
         m: &MemberInput,
     ) -> Result<Member> {
+        let h = self.household(household_id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let id = self
+            .member_insert(&mut tx, actor, household_id, &region, m)
+            .await?;
+        tx.commit().await?;
+        let r = sqlx::query(&format!(
+            "SELECT {MEMBER_COLS} FROM household_members WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(self.member_row(&r)?)
+    }
+
+    async fn member_insert(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        household_id: i64,
+        region: &RegionCode,
+        m: &MemberInput,
+    ) -> Result<i64> {
         let name = m.name.trim();
         if name.is_empty() {
             return Err(StoreError::Invalid("name_required"));
@@ -429,13 +466,10 @@ impl Db {
         if !(0..=4).contains(&m.disability_grade) {
             return Err(StoreError::Invalid("disability_grade_invalid"));
         }
-        let h = self.household(household_id).await?;
-        let region = stored_region(h.region_code.clone())?;
         let sex = m.sex.or(m.resident_id.as_ref().map(|r| r.sex()));
         let birth = m
             .birth_date
             .or(m.resident_id.as_ref().map(|r| r.birth_date()));
-        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO household_members (household_id, region_code, name, relation, resident_id_enc, resident_id_idx, sex, \
              birth_date, disability, disability_grade, health_enc, work_ability, schooling, joined_on, created_at) \
@@ -456,7 +490,7 @@ impl Db {
         .bind(m.schooling.trim().to_string())
         .bind(day(m.joined_on))
         .bind(now_ms())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -467,16 +501,16 @@ impl Db {
         sqlx::query("UPDATE households SET updated_at = $1, version = version + 1 WHERE id = $2")
             .bind(now_ms())
             .bind(household_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         audit::append(
-            &mut tx,
+            tx,
             actor,
             Event {
                 action: "household.member_add",
                 record_kind: "household",
                 record_id: household_id.to_string(),
-                region: &region,
+                region,
                 changes: vec![
                     Change::new("member", None::<String>, Some(name)),
                     Change::sensitive("resident_id", false, m.resident_id.is_some()),
@@ -485,14 +519,7 @@ impl Db {
             },
         )
         .await?;
-        tx.commit().await?;
-        let r = sqlx::query(&format!(
-            "SELECT {MEMBER_COLS} FROM household_members WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(self.reader())
-        .await?;
-        Ok(self.member_row(&r)?)
+        Ok(id)
     }
 
     /// A member leaves on a date (moved out, married, died); history is kept.
@@ -557,6 +584,23 @@ impl Db {
         household_id: i64,
         decl: &Declaration,
     ) -> Result<()> {
+        let h = self.household(household_id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        self.finance_insert(&mut tx, actor, household_id, &region, decl)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finance_insert(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        household_id: i64,
+        region: &RegionCode,
+        decl: &Declaration,
+    ) -> Result<()> {
         let Declaration {
             kind,
             category,
@@ -588,9 +632,6 @@ impl Db {
         if too_long(note, 200) {
             return Err(StoreError::Invalid("text_too_long"));
         }
-        let h = self.household(household_id).await?;
-        let region = stored_region(h.region_code.clone())?;
-        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO household_finances (household_id, region_code, kind, category, amount_fen, from_on, note, created_at) \
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
@@ -603,21 +644,21 @@ impl Db {
         .bind(day(from))
         .bind(note.trim().to_string())
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query("UPDATE households SET updated_at = $1, version = version + 1 WHERE id = $2")
             .bind(now_ms())
             .bind(household_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         audit::append(
-            &mut tx,
+            tx,
             actor,
             Event {
                 action: "household.declare",
                 record_kind: "household",
                 record_id: household_id.to_string(),
-                region: &region,
+                region,
                 changes: vec![Change::new(
                     &format!("{kind}.{category}"),
                     None::<i64>,
@@ -626,7 +667,6 @@ impl Db {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -664,6 +704,27 @@ impl Db {
         actor: &Actor,
         a: &ApplicationInput,
     ) -> Result<(Application, Vec<ApplicationItem>)> {
+        let h = self.household(a.household_id).await?;
+        if h.members == 0 {
+            return Err(StoreError::Invalid("household_without_members"));
+        }
+        let region = stored_region(h.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let id = self.application_insert(&mut tx, actor, a, &region).await?;
+        tx.commit().await?;
+        Ok((
+            self.application(id).await?,
+            self.application_items(id).await?,
+        ))
+    }
+
+    async fn application_insert(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        a: &ApplicationInput,
+        region: &RegionCode,
+    ) -> Result<i64> {
         if a.items.is_empty() {
             return Err(StoreError::Invalid("items_required"));
         }
@@ -679,16 +740,10 @@ impl Db {
         if a.channel != "counter" && a.channel != "online" {
             return Err(StoreError::Invalid("channel_invalid"));
         }
-        let h = self.household(a.household_id).await?;
-        if h.members == 0 {
-            return Err(StoreError::Invalid("household_without_members"));
-        }
-        let region = stored_region(h.region_code.clone())?;
         let now = now_ms();
-        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO applications (household_id, region_code, channel, authorised, missing_docs, accepted_on, decision_due, \
-             created_by, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9) RETURNING id",
+             created_by, created_at, updated_at, reference) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9,$10) RETURNING id",
         )
         .bind(a.household_id)
         .bind(region.to_string())
@@ -699,7 +754,8 @@ impl Db {
         .bind(day(a.decision_due))
         .bind(actor.name.clone())
         .bind(now)
-        .fetch_one(&mut *tx)
+        .bind(crate::tracing::reference("A"))
+        .fetch_one(&mut **tx)
         .await?;
         for item in &items {
             sqlx::query(
@@ -717,17 +773,17 @@ impl Db {
                     .flatten(),
             )
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         audit::append(
-            &mut tx,
+            tx,
             actor,
             Event {
                 action: "application.accept",
                 record_kind: "application",
                 record_id: id.to_string(),
-                region: &region,
+                region,
                 changes: vec![
                     Change::new(
                         "items",
@@ -745,11 +801,7 @@ impl Db {
             },
         )
         .await?;
-        tx.commit().await?;
-        Ok((
-            self.application(id).await?,
-            self.application_items(id).await?,
-        ))
+        Ok(id)
     }
 
     pub async fn application(&self, id: i64) -> Result<Application> {
@@ -1433,5 +1485,125 @@ impl Db {
                 })
             })
             .collect()
+    }
+}
+
+/// An application made by a resident online: the household, its members, the monthly
+/// income and what is asked for, written together or not at all.
+#[derive(Debug, Clone)]
+pub struct OnlineApplication {
+    pub household: HouseholdInput,
+    pub members: Vec<MemberInput>,
+    pub monthly_income: Fen,
+    pub items: Vec<Item>,
+    pub authorised: bool,
+    pub accepted_on: NaiveDate,
+    pub decision_due: NaiveDate,
+    pub need: Option<Fen>,
+}
+
+/// What an applicant reads by reference: each item's state and, once decided, the rules'
+/// sentence about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationLookup {
+    pub accepted_on: String,
+    pub decision_due: String,
+    pub missing_docs: String,
+    pub items: Vec<(String, String, Option<String>, Option<String>)>,
+}
+
+impl Db {
+    /// One transaction for the whole online application: a household with someone already
+    /// living in another one, or any bad field, leaves nothing behind.
+    pub async fn apply_online(&self, actor: &Actor, o: &OnlineApplication) -> Result<Application> {
+        if o.members.is_empty() {
+            return Err(StoreError::Invalid("household_without_members"));
+        }
+        let mut tx = self.begin().await?;
+        let hid = self.household_insert(&mut tx, actor, &o.household).await?;
+        for m in &o.members {
+            self.member_insert(&mut tx, actor, hid, &o.household.region, m)
+                .await?;
+        }
+        self.finance_insert(
+            &mut tx,
+            actor,
+            hid,
+            &o.household.region,
+            &Declaration::new(
+                "income",
+                "wages",
+                o.monthly_income,
+                o.accepted_on,
+                "网上申请时申报",
+            ),
+        )
+        .await?;
+        let id = self
+            .application_insert(
+                &mut tx,
+                actor,
+                &ApplicationInput {
+                    household_id: hid,
+                    channel: "online".into(),
+                    items: o.items.clone(),
+                    authorised: o.authorised,
+                    missing_docs: String::new(),
+                    accepted_on: o.accepted_on,
+                    decision_due: o.decision_due,
+                    need: o.need,
+                },
+                &o.household.region,
+            )
+            .await?;
+        tx.commit().await?;
+        self.application(id).await
+    }
+
+    /// The applicant's view by reference number.
+    pub async fn application_lookup(&self, reference: &str) -> Result<Option<ApplicationLookup>> {
+        let r = sqlx::query("SELECT id, accepted_on, decision_due, missing_docs FROM applications WHERE reference = $1")
+            .bind(reference.trim().to_uppercase())
+            .fetch_optional(self.reader())
+            .await?;
+        let Some(r) = r else {
+            return Ok(None);
+        };
+        let id: i64 = r.try_get("id")?;
+        let items = self
+            .application_items(id)
+            .await?
+            .into_iter()
+            .map(|i| {
+                let summary = i.decision_json.as_deref().and_then(|j| {
+                    serde_json::from_str::<serde_json::Value>(j)
+                        .ok()
+                        .and_then(|v| v["summary_zh"].as_str().map(str::to_string))
+                });
+                // The decision is the applicant's to read once the item is decided.
+                let shown = matches!(i.state(), ItemState::Approved | ItemState::Refused)
+                    .then_some(summary)
+                    .flatten();
+                (
+                    i.item,
+                    i.state,
+                    shown,
+                    i.approved_on
+                        .as_deref()
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                        .map(|d| {
+                            jiuzhu_domain::assistance::first_payment_month(d)
+                                .format("%Y-%m")
+                                .to_string()
+                        }),
+                )
+            })
+            .collect();
+        Ok(Some(ApplicationLookup {
+            accepted_on: r.try_get("accepted_on")?,
+            decision_due: r.try_get("decision_due")?,
+            missing_docs: r.try_get("missing_docs")?,
+            items,
+        }))
     }
 }

@@ -139,6 +139,9 @@ fn table(reg: Registry) -> Registry {
         .post("/street/report", Create, PublicPage, "Send a street report (rate-limited)", pages::street::report)
         .get("/street/status", View, PublicPage, "A street report's outcome by reference number", pages::street::status)
         .get("/rescue-posts", View, PublicPage, "Rescue posts and the station on a map", pages::street::posts)
+        .get("/apply", View, PublicPage, "社会救助网上申请: a resident's one-window application", pages::assistance::apply_form)
+        .post("/apply", Create, PublicPage, "Apply online (rate-limited; all or nothing)", pages::assistance::apply)
+        .get("/apply/status", View, PublicPage, "An application's progress and, once decided, why", pages::assistance::apply_status)
         .get("/assistance-notices", View, PublicPage, "低保等公示: what is on public notice, and only that", pages::assistance::public_notices)
         // Signed in
         .post("/logout", View, Profile, "Sign out", pages::auth::logout)

@@ -698,7 +698,7 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/payments/{id}/bank.csv") => vec!["leader", "qt.leader", "clerk", "approver"],
         ("POST", "/payments/{id}/approve") => vec!["approver"],
         ("POST", "/payments" | "/payment-items/{id}/result") => vec!["clerk"],
-        (_, "/assistance-notices") => public,
+        (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
             | "/households/{id}/finances" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
         // 街面巡查: the public side, then staff.
@@ -2946,4 +2946,124 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     assert!(steps
         .iter()
         .any(|s| s.actor_name == "approver" || s.actor_name.contains("李明")));
+}
+
+#[tokio::test]
+async fn a_resident_applies_online_all_or_nothing_and_reads_the_progress() {
+    let app = spawn_app().await;
+    let (public, csrf) = visitor(&app, "/apply").await;
+    let spouse = jiuzhu_domain::ResidentId::from_parts(
+        "331102",
+        chrono::NaiveDate::from_ymd_opt(1980, 4, 5).unwrap(),
+        2,
+    )
+    .unwrap();
+    let head = jiuzhu_domain::ResidentId::from_parts(
+        "331102",
+        chrono::NaiveDate::from_ymd_opt(1979, 2, 3).unwrap(),
+        1,
+    )
+    .unwrap();
+    // The spouse is already on another household's file.
+    let (clerk, ccsrf, _) = login(&app, "clerk", PASSWORD).await;
+    let other = clerk
+        .post(format!("{}/households", app.base))
+        .form(&[
+            ("_csrf", ccsrf.as_str()),
+            ("region_code", "331102001000"),
+            ("head_name", "王芳"),
+            ("area", "urban"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let file = other.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let added = clerk
+        .post(format!("{}{file}/members", app.base))
+        .form(&[
+            ("_csrf", ccsrf.as_str()),
+            ("name", "王芳"),
+            ("relation", "户主"),
+            ("resident_id", spouse.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let households = app
+        .db
+        .households(
+            &[RegionCode::nation()],
+            "",
+            jiuzhu_storage::Page::new(None, None),
+        )
+        .await
+        .unwrap()
+        .total;
+    let form = |member2: &str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("region_code", "331102001000".to_string()),
+            ("area", "urban".into()),
+            ("head_name", "陈建国".into()),
+            ("head_id", head.as_str().to_string()),
+            ("member2_name", "王芳".into()),
+            ("member2_id", member2.to_string()),
+            ("member2_relation", "配偶".into()),
+            ("income", "900".into()),
+            ("dibao", "1".into()),
+            ("authorised", "1".into()),
+        ]
+    };
+    let refused = public
+        .post(format!("{}/apply", app.base))
+        .form(&form(spouse.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("另一户"));
+    assert_eq!(
+        app.db
+            .households(
+                &[RegionCode::nation()],
+                "",
+                jiuzhu_storage::Page::new(None, None)
+            )
+            .await
+            .unwrap()
+            .total,
+        households,
+        "nothing half-written"
+    );
+    // Without her, it goes in, and the township sees it in its list.
+    let mut ok_form = form("");
+    ok_form.retain(|(k, _)| !k.starts_with("member2"));
+    let done = public
+        .post(format!("{}/apply", app.base))
+        .form(&ok_form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let html = done.text().await.unwrap();
+    let reference = regex::Regex::new(r#"data-testid="apply-ref">([0-9A-Z]+)<"#)
+        .unwrap()
+        .captures(&html)
+        .expect("a reference")[1]
+        .to_string();
+    let status = text_of(
+        &public,
+        format!("{}/apply/status?ref={reference}", app.base),
+    )
+    .await;
+    assert!(status.contains("已受理"), "{status}");
+    let list = text_of(&clerk, format!("{}/applications", app.base)).await;
+    assert!(list.contains("陈建国"));
 }

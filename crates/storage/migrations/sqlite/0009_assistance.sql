@@ -57,6 +57,7 @@ CREATE TABLE applications (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     household_id   INTEGER NOT NULL REFERENCES households(id),
     region_code    TEXT NOT NULL REFERENCES regions(region_code),
+    reference      TEXT NOT NULL UNIQUE,
     channel        TEXT NOT NULL,
     authorised     INTEGER NOT NULL DEFAULT 0,
     missing_docs   TEXT NOT NULL DEFAULT '',

@@ -56,20 +56,48 @@ pub struct Explained {
     pub params: Vec<(String, String, String, String)>,
 }
 
+fn text(x: &serde_json::Value) -> String {
+    match x {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A value of the rules' explanation as people read it: money in yuan, ratios as decimals.
+fn shown(v: &serde_json::Value) -> String {
+    match v["type"].as_str() {
+        Some("money") => match (&v["yuan"], v["value"].as_i64(), v["fen"].as_i64()) {
+            (serde_json::Value::String(y), _, _) => format!("{y} 元"),
+            (_, Some(f), _) | (_, _, Some(f)) => format!("{} 元", Fen(f)),
+            _ => text(&v["value"]),
+        },
+        Some("ratio") => match &v["decimal"] {
+            serde_json::Value::String(d) => d.clone(),
+            _ => text(&v["value"]),
+        },
+        Some("rounding") => text(&v["text"]),
+        Some(_) => text(&v["value"]),
+        None => text(v),
+    }
+}
+
 /// The explanation kept with an item, read back for the page.
 pub fn explained(json: &str) -> Option<Explained> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     let d = &v["decision"];
     let e = &d["explanation"];
-    let text = |x: &serde_json::Value| match x {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
     let facts = |k: &str| -> Vec<(String, String)> {
         e[k].as_array()
             .map(|a| {
                 a.iter()
-                    .map(|f| (text(&f["key"]), text(&f["value"])))
+                    .map(|f| {
+                        let mut v = shown(&f["value"]);
+                        if let Some(d) = f["detail"].as_str() {
+                            v = format!("{v}（{d}）");
+                        }
+                        (text(&f["key"]), v)
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -83,7 +111,7 @@ pub fn explained(json: &str) -> Option<Explained> {
                 .map(|p| {
                     (
                         text(&p["name"]),
-                        text(&p["value"]),
+                        shown(&p["value"]),
                         text(&p["from"]),
                         text(&p["reference"]),
                     )
@@ -417,6 +445,16 @@ struct HouseholdPage {
 impl HouseholdPage {
     fn yuan(&self, fen: &i64) -> String {
         Fen(*fen).to_string()
+    }
+    /// A fact of the rules' explanation in words, or its key when there are none yet.
+    fn fact(&self, key: &str) -> String {
+        let k = format!("rule_fact.{}", key.replace('.', "_"));
+        let t = self.l.t(&k);
+        if t == k {
+            key.to_string()
+        } else {
+            t
+        }
     }
 }
 
@@ -1383,5 +1421,273 @@ pub async fn public_notices(
         )
         .await,
         entries: st.db.notices_running(since).await?,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Residents apply online and read the outcome
+
+/// Townships under each county: people apply where they are registered.
+async fn township_choices(st: &AppState) -> AppResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for county in st
+        .db
+        .regions_to_county()
+        .await?
+        .into_iter()
+        .filter(|r| r.level == "county")
+    {
+        let code = RegionCode::try_from(county.code.clone())
+            .map_err(|_| AppError::invalid("region_code_invalid", ""))?;
+        for t in st.db.region_children(Some(&code)).await? {
+            out.push((t.code, format!("{} {}", county.name, t.name)));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct OnlineForm {
+    #[serde(default)]
+    pub region_code: String,
+    #[serde(default)]
+    pub area: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub head_name: String,
+    #[serde(default)]
+    pub head_id: String,
+    #[serde(default)]
+    pub member2_name: String,
+    #[serde(default)]
+    pub member2_id: String,
+    #[serde(default)]
+    pub member2_relation: String,
+    #[serde(default)]
+    pub member3_name: String,
+    #[serde(default)]
+    pub member3_id: String,
+    #[serde(default)]
+    pub member3_relation: String,
+    #[serde(default)]
+    pub income: String,
+    #[serde(default)]
+    pub bank_account: String,
+    #[serde(default)]
+    pub dibao: String,
+    #[serde(default)]
+    pub linshi: String,
+    #[serde(default)]
+    pub need: String,
+    #[serde(default)]
+    pub authorised: String,
+    /// Honeypot.
+    #[serde(default)]
+    pub website: String,
+}
+
+#[derive(Template)]
+#[template(path = "assistance/apply.html")]
+struct ApplyPage {
+    l: Layout,
+    f: OnlineForm,
+    err: FormError,
+    townships: Vec<(String, String)>,
+}
+
+async fn apply_page(
+    st: &AppState,
+    ctx: &Ctx,
+    f: OnlineForm,
+    err: FormError,
+) -> AppResult<Response> {
+    let status = err.status();
+    let mut r = render(&ApplyPage {
+        l: layout(ctx, st, "assistance.apply", &[("assistance.apply", "")]).await,
+        f,
+        err,
+        townships: township_choices(st).await?,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn apply_form(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> AppResult<Response> {
+    let f = OnlineForm {
+        area: "urban".into(),
+        dibao: "1".into(),
+        ..Default::default()
+    };
+    apply_page(&st, &ctx, f, FormError::default()).await
+}
+
+#[derive(Template)]
+#[template(path = "assistance/apply_done.html")]
+struct ApplyDone {
+    l: Layout,
+    reference: String,
+}
+
+fn member_of(
+    name: &str,
+    id: &str,
+    relation: &str,
+    field: &'static str,
+) -> AppResult<Option<MemberInput>> {
+    if name.trim().is_empty() && id.trim().is_empty() {
+        return Ok(None);
+    }
+    let rid = ResidentId::parse(id.trim())
+        .map_err(|_| AppError::invalid("resident_id_invalid", field))?;
+    Ok(Some(MemberInput {
+        name: name.to_string(),
+        relation: relation.to_string(),
+        resident_id: Some(rid),
+        sex: None,
+        birth_date: None,
+        disability: String::new(),
+        disability_grade: 0,
+        health: None,
+        work_ability: String::new(),
+        schooling: String::new(),
+        joined_on: today(),
+    }))
+}
+
+pub async fn apply(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<OnlineForm>,
+) -> AppResult<Response> {
+    super::public::limited(&st, &ctx, "submit")?;
+    if !f.website.is_empty() {
+        return Err(AppError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ));
+    }
+    let result = async {
+        let region = parse_region(&f.region_code)?;
+        let mut members = Vec::new();
+        members.extend(member_of(&f.head_name, &f.head_id, "户主", "head_id")?);
+        if members.is_empty() {
+            return Err(AppError::invalid("name_required", "head_name"));
+        }
+        members.extend(member_of(
+            &f.member2_name,
+            &f.member2_id,
+            &f.member2_relation,
+            "member2_id",
+        )?);
+        members.extend(member_of(
+            &f.member3_name,
+            &f.member3_id,
+            &f.member3_relation,
+            "member3_id",
+        )?);
+        let mut items = Vec::new();
+        if !f.dibao.is_empty() {
+            items.push(Item::Dibao);
+        }
+        if !f.linshi.is_empty() {
+            items.push(Item::LinshiSpending);
+        }
+        if f.authorised.is_empty() {
+            return Err(AppError::invalid("authorisation_required", "authorised"));
+        }
+        let settings = st.assistance.for_region(&region, today());
+        let cal = jiuzhu_domain::WorkCalendar::national();
+        let app = st
+            .db
+            .apply_online(
+                &ctx.actor,
+                &jiuzhu_storage::assistance::OnlineApplication {
+                    household: HouseholdInput {
+                        region: region.clone(),
+                        head_name: f.head_name.clone(),
+                        address: f.address.clone(),
+                        area: f.area.clone(),
+                        housing: String::new(),
+                        bank_account: opt(&f.bank_account).map(|b| b.replace(' ', "")),
+                    },
+                    members,
+                    monthly_income: money(&f.income, "income")?,
+                    items: if items.is_empty() {
+                        return Err(AppError::invalid("items_required", "dibao"));
+                    } else {
+                        items
+                    },
+                    authorised: true,
+                    accepted_on: today(),
+                    decision_due: settings.decision_due(&cal, today()),
+                    need: match opt(&f.need) {
+                        Some(n) => Some(money(&n, "need")?),
+                        None => None,
+                    },
+                },
+            )
+            .await?;
+        Ok(app)
+    }
+    .await;
+    match result {
+        Ok(app) => Ok(render(&ApplyDone {
+            l: layout(
+                &ctx,
+                &st,
+                "assistance.apply_done",
+                &[
+                    ("assistance.apply", "/apply"),
+                    ("assistance.apply_done", ""),
+                ],
+            )
+            .await,
+            reference: app.reference,
+        })),
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            apply_page(&st, &ctx, f.clone(), FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assistance/apply_status.html")]
+struct ApplyStatus {
+    l: Layout,
+    reference: String,
+    found: Option<jiuzhu_storage::assistance::ApplicationLookup>,
+    searched: bool,
+}
+
+/// The applicant reads each item's progress and, once decided, why.
+pub async fn apply_status(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let reference = q.get("ref").unwrap_or("").trim().to_string();
+    let searched = !reference.is_empty();
+    let found = if searched {
+        super::public::limited(&st, &ctx, "lookup")?;
+        st.db.application_lookup(&reference).await?
+    } else {
+        None
+    };
+    Ok(render(&ApplyStatus {
+        l: layout(
+            &ctx,
+            &st,
+            "assistance.apply_status",
+            &[("assistance.apply_status", "")],
+        )
+        .await,
+        reference,
+        found,
+        searched,
     }))
 }
