@@ -205,7 +205,12 @@ async fn apply(
             a,
             &ApplicationInput {
                 household_id: h.id,
-                channel: if k % 4 == 0 { "online" } else { "counter" }.into(),
+                channel: if k.is_multiple_of(4) {
+                    "online"
+                } else {
+                    "counter"
+                }
+                .into(),
                 items,
                 authorised: true,
                 missing_docs: String::new(),
