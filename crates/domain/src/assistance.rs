@@ -347,6 +347,10 @@ struct EntryFile {
     extension_working_days: u32,
     notice_days: u32,
     refusal_notice_working_days: u32,
+    review_months_a: u32,
+    review_months_b: u32,
+    review_months_c_urban: u32,
+    review_months_c_rural: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -367,6 +371,8 @@ pub struct AssistanceSettings {
     pub notice_days: u32,
     /// A refusal is explained in writing within this many working days.
     pub refusal_notice_working_days: u32,
+    /// Months between reviews per class: A, B, C in towns, C in the countryside.
+    pub review_months: [u32; 4],
 }
 
 impl AssistanceSettings {
@@ -377,6 +383,87 @@ impl AssistanceSettings {
 
     pub fn refusal_notice_due(&self, cal: &WorkCalendar, refused: NaiveDate) -> NaiveDate {
         cal.add_working_days(refused, self.refusal_notice_working_days)
+    }
+
+    /// When a household of `class` reviewed (or approved) on `on` is reviewed next.
+    pub fn next_review(&self, class: ReviewClass, rural: bool, on: NaiveDate) -> NaiveDate {
+        let months = match (class, rural) {
+            (ReviewClass::A, _) => self.review_months[0],
+            (ReviewClass::B, _) => self.review_months[1],
+            (ReviewClass::C, false) => self.review_months[2],
+            (ReviewClass::C, true) => self.review_months[3],
+        };
+        on.checked_add_months(chrono::Months::new(months))
+            .unwrap_or(on)
+    }
+}
+
+code_enum! {
+    /// 分类管理: how often a beneficiary household is reviewed.
+    pub enum ReviewClass {
+        /// A: no one can work (old, severely disabled, ill, minors): stable.
+        A = "a",
+        /// B: income stable and low.
+        B = "b",
+        /// C: someone able to work with irregular income: reviewed more often.
+        C = "c",
+    }
+}
+
+/// One member as the classification sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// Age on the day.
+    pub age: u32,
+    /// Fully able to work.
+    pub able: bool,
+    pub severe_disability: bool,
+}
+
+/// A: no member of working age able to work; C: someone able to work (irregular income is
+/// assumed when a member of working age can work); B otherwise (partial ability only).
+pub fn classify(members: &[Capacity]) -> ReviewClass {
+    let working_age = |m: &&Capacity| (16..60).contains(&m.age) && !m.severe_disability;
+    if members.iter().filter(working_age).any(|m| m.able) {
+        ReviewClass::C
+    } else if members.iter().filter(working_age).count() == 0 {
+        ReviewClass::A
+    } else {
+        ReviewClass::B
+    }
+}
+
+code_enum! {
+    /// 复核结果
+    pub enum ReviewOutcome {
+        /// 维持
+        Keep = "keep",
+        /// 增发
+        Increase = "increase",
+        /// 减发
+        Decrease = "decrease",
+        /// 停发 (payments stop; the file stays)
+        Stop = "stop",
+        /// 注销 (out of the programme)
+        Close = "close",
+    }
+}
+
+impl ReviewOutcome {
+    /// Whether payments end with this outcome.
+    pub fn ends(self) -> bool {
+        matches!(self, ReviewOutcome::Stop | ReviewOutcome::Close)
+    }
+
+    /// The outcome must agree with the amount: an increase raises it, a decrease lowers it,
+    /// keep leaves it.
+    pub fn agrees(self, before: i64, after: i64) -> bool {
+        match self {
+            ReviewOutcome::Keep => after == before,
+            ReviewOutcome::Increase => after > before,
+            ReviewOutcome::Decrease => after < before && after > 0,
+            ReviewOutcome::Stop | ReviewOutcome::Close => true,
+        }
     }
 }
 
@@ -410,6 +497,17 @@ impl AssistanceBook {
             {
                 return Err(Invalid(format!("{at}: value out of range")));
             }
+            if [
+                e.review_months_a,
+                e.review_months_b,
+                e.review_months_c_urban,
+                e.review_months_c_rural,
+            ]
+            .iter()
+            .any(|m| !(1..=24).contains(m))
+            {
+                return Err(Invalid(format!("{at}: review months out of range")));
+            }
             if entries.iter().any(|x| x.region == region && x.from == from) {
                 return Err(Invalid(format!("{at}: twice")));
             }
@@ -421,6 +519,12 @@ impl AssistanceBook {
                 extension_working_days: e.extension_working_days,
                 notice_days: e.notice_days,
                 refusal_notice_working_days: e.refusal_notice_working_days,
+                review_months: [
+                    e.review_months_a,
+                    e.review_months_b,
+                    e.review_months_c_urban,
+                    e.review_months_c_rural,
+                ],
             });
         }
         if !entries.iter().any(|e| e.region.is_nation()) {
@@ -711,6 +815,64 @@ mod tests {
             step(ItemState::Accepted, &two(), &f),
             Err(StepError::OutOfOrder)
         );
+    }
+
+    #[test]
+    fn households_are_classed_by_who_can_work_and_reviewed_accordingly() {
+        let old = Capacity {
+            age: 70,
+            able: false,
+            severe_disability: false,
+        };
+        let worker = Capacity {
+            age: 40,
+            able: true,
+            severe_disability: false,
+        };
+        let sick = Capacity {
+            age: 45,
+            able: false,
+            severe_disability: true,
+        };
+        let partial = Capacity {
+            age: 45,
+            able: false,
+            severe_disability: false,
+        };
+        assert_eq!(classify(&[old, sick]), ReviewClass::A);
+        assert_eq!(classify(&[old, worker]), ReviewClass::C);
+        assert_eq!(classify(&[partial]), ReviewClass::B);
+        let s = AssistanceBook::shipped()
+            .for_region(&RegionCode::nation(), d("2026-07-01"))
+            .clone();
+        assert_eq!(
+            s.next_review(ReviewClass::A, false, d("2026-07-20")),
+            d("2027-07-20")
+        );
+        assert_eq!(
+            s.next_review(ReviewClass::C, false, d("2026-07-20")),
+            d("2026-10-20")
+        );
+        assert_eq!(
+            s.next_review(ReviewClass::C, true, d("2026-07-20")),
+            d("2027-01-20")
+        );
+        assert_eq!(
+            s.next_review(ReviewClass::B, false, d("2026-01-31")),
+            d("2027-01-31")
+        );
+    }
+
+    #[test]
+    fn a_review_outcome_must_agree_with_the_amount() {
+        assert!(ReviewOutcome::Increase.agrees(100, 150));
+        assert!(!ReviewOutcome::Increase.agrees(100, 100));
+        assert!(
+            !ReviewOutcome::Decrease.agrees(100, 0),
+            "a decrease to nothing is a stop"
+        );
+        assert!(ReviewOutcome::Keep.agrees(100, 100) && !ReviewOutcome::Keep.agrees(100, 90));
+        assert!(ReviewOutcome::Stop.ends() && !ReviewOutcome::Keep.ends());
     }
 
     #[test]

@@ -187,6 +187,11 @@ pub struct ApplicationItem {
     pub need_fen: Option<i64>,
     pub decision_json: Option<String>,
     pub rules_version: Option<String>,
+    /// 分类管理 class (a/b/c), set on approval.
+    pub review_class: Option<String>,
+    pub next_review: Option<String>,
+    /// Payments end from this day (a stop or close at review).
+    pub ended_on: Option<String>,
     pub version: i64,
 }
 
@@ -216,6 +221,9 @@ pub struct StepEffects {
     pub approved_on: Option<NaiveDate>,
     pub refused_on: Option<NaiveDate>,
     pub refusal_notice_due: Option<NaiveDate>,
+    /// On approval: the class and the first review.
+    pub review_class: Option<String>,
+    pub next_review: Option<NaiveDate>,
 }
 
 /// The rules' answer for an item, kept with its explanation.
@@ -234,7 +242,7 @@ const MEMBER_COLS: &str = "id, household_id, name, relation, resident_id_enc, se
 const APP_COLS: &str = "a.id, a.reference, a.household_id, h.head_name, a.region_code, a.channel, a.authorised, a.missing_docs, a.accepted_on, \
      a.decision_due, a.created_by, a.version";
 const ITEM_COLS: &str = "id, application_id, household_id, region_code, item, state, notice_from, approved_on, refused_on, \
-     refusal_notice_due, eligible, amount_fen, need_fen, decision_json, rules_version, version";
+     refusal_notice_due, eligible, amount_fen, need_fen, decision_json, rules_version, review_class, next_review, ended_on, version";
 
 fn app_row(r: &sqlx::any::AnyRow) -> std::result::Result<Application, sqlx::Error> {
     Ok(Application {
@@ -270,6 +278,9 @@ fn item_row(r: &sqlx::any::AnyRow) -> std::result::Result<ApplicationItem, sqlx:
         need_fen: r.try_get("need_fen")?,
         decision_json: r.try_get("decision_json")?,
         rules_version: r.try_get("rules_version")?,
+        review_class: r.try_get("review_class")?,
+        next_review: r.try_get("next_review")?,
+        ended_on: r.try_get("ended_on")?,
         version: r.try_get("version")?,
     })
 }
@@ -927,7 +938,8 @@ impl Db {
         let done = sqlx::query(
             "UPDATE application_items SET state = $1, notice_from = COALESCE($2, notice_from), \
              approved_on = COALESCE($3, approved_on), refused_on = COALESCE($4, refused_on), \
-             refusal_notice_due = COALESCE($5, refusal_notice_due), updated_at = $6, version = version + 1 \
+             refusal_notice_due = COALESCE($5, refusal_notice_due), updated_at = $6, version = version + 1, \
+             review_class = COALESCE($9, review_class), next_review = COALESCE($10, next_review) \
              WHERE id = $7 AND version = $8",
         )
         .bind(state_after.as_str())
@@ -938,6 +950,8 @@ impl Db {
         .bind(now)
         .bind(item_id)
         .bind(expected_version)
+        .bind(effects.review_class.clone())
+        .bind(effects.next_review.map(day))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -1150,7 +1164,10 @@ impl Db {
             _ => StoreError::Database(e),
         })?;
         let mut q = Sql::new("SELECT i.id, i.household_id, i.region_code, i.amount_fen FROM application_items i WHERE i.state = 'approved' AND i.item IN ('dibao','tekun') AND i.amount_fen > 0 AND i.approved_on < ");
+        q.bind_text(first.clone());
+        q.push(" AND (i.ended_on IS NULL OR i.ended_on > ");
         q.bind_text(first);
+        q.push(")");
         q.push(" AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.item_id = i.id AND p.month = ");
         q.bind_text(month_s.clone());
         q.push(")");
@@ -1605,5 +1622,128 @@ impl Db {
             missing_docs: r.try_get("missing_docs")?,
             items,
         }))
+    }
+}
+
+/// A periodic review (复核) as recorded.
+#[derive(Debug, Clone)]
+pub struct ReviewInput {
+    pub outcome: jiuzhu_domain::assistance::ReviewOutcome,
+    pub on: NaiveDate,
+    pub amount_after: Fen,
+    pub next_review: Option<NaiveDate>,
+    pub note: String,
+}
+
+/// An item due for review, with its household's head for the list.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueReview {
+    pub item: ApplicationItem,
+    pub head_name: String,
+}
+
+impl Db {
+    /// Records a review: the amount changes (increase, decrease), or payments end (stop,
+    /// close) from the review day; the next review is set. The outcome must agree with the
+    /// amount, and the worker's version must still hold.
+    pub async fn review_record(
+        &self,
+        actor: &Actor,
+        item_id: i64,
+        expected_version: i64,
+        r: &ReviewInput,
+    ) -> Result<ApplicationItem> {
+        let old = self.application_item(item_id).await?;
+        if old.state() != ItemState::Approved || old.ended_on.is_some() {
+            return Err(StoreError::Invalid("review_not_enrolled"));
+        }
+        let before = old.amount_fen.unwrap_or(0);
+        if r.amount_after.0 < 0 || !r.outcome.agrees(before, r.amount_after.0) {
+            return Err(StoreError::Invalid("review_amount_disagrees"));
+        }
+        if too_long(&r.note, 500) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let region = stored_region(old.region_code.clone())?;
+        let after = if r.outcome.ends() {
+            before
+        } else {
+            r.amount_after.0
+        };
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE application_items SET amount_fen = $1, ended_on = $2, next_review = $3, updated_at = $4, \
+             version = version + 1 WHERE id = $5 AND version = $6",
+        )
+        .bind(after)
+        .bind(r.outcome.ends().then(|| day(r.on)))
+        .bind(if r.outcome.ends() { None } else { r.next_review.map(day) })
+        .bind(now_ms())
+        .bind(item_id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "application_items", item_id).await);
+        }
+        sqlx::query(
+            "INSERT INTO item_reviews (item_id, region_code, reviewed_on, outcome, amount_before, amount_after, note, actor_name, at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        )
+        .bind(item_id)
+        .bind(region.to_string())
+        .bind(day(r.on))
+        .bind(r.outcome.as_str())
+        .bind(before)
+        .bind(after)
+        .bind(r.note.trim().to_string())
+        .bind(actor.name.clone())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "assistance.review",
+                record_kind: "application_item",
+                record_id: item_id.to_string(),
+                region: &region,
+                changes: vec![
+                    Change::new("outcome", None::<String>, Some(r.outcome.as_str())),
+                    Change::new("amount_fen", Some(before), Some(after)),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.application_item(item_id).await
+    }
+
+    /// Approved items whose review falls due by `until`, soonest first.
+    pub async fn reviews_due(
+        &self,
+        scopes: &[RegionCode],
+        until: NaiveDate,
+    ) -> Result<Vec<DueReview>> {
+        let mut s = Sql::new(&format!(
+            "SELECT i.{}, h.head_name FROM application_items i JOIN households h ON h.id = i.household_id \
+             WHERE i.state = 'approved' AND i.ended_on IS NULL AND i.next_review IS NOT NULL AND i.next_review <= ",
+            ITEM_COLS.replace(", ", ", i.")
+        ));
+        s.bind_text(day(until));
+        s.scope("i.region_code", scopes);
+        s.push(" ORDER BY i.next_review, i.id LIMIT 500");
+        let rows = sqlx::query_with(s.text(), s.args())
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DueReview {
+                    item: item_row(r)?,
+                    head_name: r.try_get("head_name")?,
+                })
+            })
+            .collect()
     }
 }

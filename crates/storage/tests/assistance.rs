@@ -387,5 +387,57 @@ async fn story(url: &str) {
         vec![("paid".to_string(), 1, 107_200)],
         "every fen accounted for"
     );
+
+    // A review: an increase must raise the amount; a stop ends the payments from its day.
+    use jiuzhu_domain::assistance::ReviewOutcome;
+    use jiuzhu_storage::assistance::ReviewInput;
+    let item = db.application_item(dibao.id).await.unwrap();
+    let review = |outcome, fen| ReviewInput {
+        outcome,
+        on: d("2026-09-15"),
+        amount_after: Fen(fen),
+        next_review: Some(d("2027-09-15")),
+        note: String::new(),
+    };
+    assert!(matches!(
+        db.review_record(
+            &a,
+            item.id,
+            item.version,
+            &review(ReviewOutcome::Increase, 100_000)
+        )
+        .await,
+        Err(StoreError::Invalid("review_amount_disagrees"))
+    ));
+    let lower = db
+        .review_record(
+            &a,
+            item.id,
+            item.version,
+            &review(ReviewOutcome::Decrease, 90_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(lower.amount_fen, Some(90_000));
+    assert_eq!(lower.next_review.as_deref(), Some("2027-09-15"));
+    let stopped = db
+        .review_record(&a, lower.id, lower.version, &review(ReviewOutcome::Stop, 0))
+        .await
+        .unwrap();
+    assert_eq!(stopped.ended_on.as_deref(), Some("2026-09-15"));
+    let october = db
+        .payment_run_prepare(&a, &county, d("2026-10-01"))
+        .await
+        .unwrap();
+    assert_eq!(october.payments, 0, "a stopped item is not paid");
+    let september = db
+        .payment_run_prepare(&a, &county, d("2026-09-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (september.payments, september.total_fen),
+        (1, 90_000),
+        "paid for the month it stopped in, at the new amount"
+    );
     db.close().await;
 }

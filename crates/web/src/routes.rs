@@ -236,6 +236,8 @@ fn table(reg: Registry) -> Registry {
         .post("/applications/{id}/authorise", Update, Assistance, "Record the signed data-check authorisation (核对授权书)", pages::assistance::application_authorise)
         .post("/application-items/{id}/steps", View, Assistance, "Record a step (approval needs the approver's permission; checked inside)", pages::assistance::item_step)
         .post("/application-items/{id}/evaluate", Update, Assistance, "Run the rules for an item now", pages::assistance::item_evaluate)
+        .get("/reviews", View, Assistance, "复核: reviews due in the next 30 days, by class", pages::assistance::reviews)
+        .post("/application-items/{id}/review", Update, Assistance, "Record a review: keep, increase, decrease, stop or close", pages::assistance::review)
         .get("/payments", View, Assistance, "Monthly payment runs", pages::assistance::payments)
         .post("/payments", Update, Assistance, "Prepare a month's run (a preview)", pages::assistance::payment_prepare)
         .get("/payments/{id}", View, Assistance, "A payment run: payments and totals by status", pages::assistance::payment_run)

@@ -90,6 +90,7 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.households", "/households", Action::View, Resource::Assistance),
         ("nav.applications", "/applications", Action::View, Resource::Assistance),
         ("nav.payments", "/payments", Action::View, Resource::Assistance),
+        ("nav.reviews", "/reviews", Action::View, Resource::Assistance),
     ]),
     ("nav.group.return", &[
         ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),

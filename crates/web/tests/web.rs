@@ -697,7 +697,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/households" | "/households/{id}" | "/applications" | "/payments" | "/payments/{id}") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("GET", "/payments/{id}/bank.csv") => vec!["leader", "qt.leader", "clerk", "approver"],
         ("POST", "/payments/{id}/approve") => vec!["approver"],
-        ("POST", "/payments" | "/payment-items/{id}/result") => vec!["clerk"],
+        ("POST", "/payments" | "/payment-items/{id}/result" | "/application-items/{id}/review") => vec!["clerk"],
+        ("GET", "/reviews") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
             | "/households/{id}/finances" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
@@ -2844,6 +2845,10 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     );
     let approved = app.db.application_item(dibao).await.unwrap();
     assert_eq!(approved.state, "approved");
+    // A patient unable to work and a partly able spouse: class B, reviewed in a year.
+    assert_eq!(approved.review_class.as_deref(), Some("b"));
+    let year = (today + chrono::Months::new(12)).format("%Y-%m-%d").to_string();
+    assert_eq!(approved.next_review.as_deref(), Some(year.as_str()));
 
     // The file says why the amount is what it is, and from when it is paid.
     let page = text_of(&clerk, format!("{}{file}", app.base)).await;

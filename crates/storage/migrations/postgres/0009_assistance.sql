@@ -87,6 +87,9 @@ CREATE TABLE application_items (
     need_fen            BIGINT,
     decision_json       TEXT,
     rules_version       TEXT,
+    review_class        TEXT,
+    next_review         TEXT,
+    ended_on            TEXT,
     updated_at          BIGINT NOT NULL,
     version             BIGINT NOT NULL DEFAULT 1,
     UNIQUE (application_id, item)

@@ -87,6 +87,9 @@ CREATE TABLE application_items (
     need_fen            INTEGER,
     decision_json       TEXT,
     rules_version       TEXT,
+    review_class        TEXT,
+    next_review         TEXT,
+    ended_on            TEXT,
     updated_at          INTEGER NOT NULL,
     version             INTEGER NOT NULL DEFAULT 1,
     UNIQUE (application_id, item)

@@ -33,3 +33,19 @@ CREATE TABLE payments (
 );
 CREATE INDEX payments_run ON payments(run_id);
 CREATE INDEX payments_household ON payments(household_id, month);
+
+-- 复核: periodic reviews of an approved item (class A and B yearly, C more often), with the
+-- amount before and after; a stop or close ends the payments.
+CREATE TABLE item_reviews (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id        INTEGER NOT NULL REFERENCES application_items(id),
+    region_code    TEXT NOT NULL,
+    reviewed_on    TEXT NOT NULL,
+    outcome        TEXT NOT NULL,
+    amount_before  INTEGER,
+    amount_after   INTEGER,
+    note           TEXT NOT NULL DEFAULT '',
+    actor_name     TEXT NOT NULL,
+    at             INTEGER NOT NULL
+);
+CREATE INDEX item_reviews_item ON item_reviews(item_id);

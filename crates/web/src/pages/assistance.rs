@@ -1021,10 +1021,31 @@ pub async fn take_step(
             notice_from: Some(*from),
             ..Default::default()
         },
-        Action::Approve { on, .. } => StepEffects {
-            approved_on: Some(*on),
-            ..Default::default()
-        },
+        Action::Approve { on, .. } => {
+            // 分类管理: the class sets how often the household is reviewed.
+            let members = st.db.members(h.id).await?;
+            let caps: Vec<jiuzhu_domain::assistance::Capacity> = members
+                .iter()
+                .filter(|m| m.left_on.is_none())
+                .map(|m| jiuzhu_domain::assistance::Capacity {
+                    age: m
+                        .birth_date
+                        .as_deref()
+                        .and_then(parse_day)
+                        .and_then(|b| on.years_since(b))
+                        .unwrap_or(40),
+                    able: m.work_ability == "full" || m.work_ability.is_empty(),
+                    severe_disability: (1..=2).contains(&m.disability_grade),
+                })
+                .collect();
+            let class = jiuzhu_domain::assistance::classify(&caps);
+            StepEffects {
+                approved_on: Some(*on),
+                review_class: Some(class.as_str().to_string()),
+                next_review: Some(settings.next_review(class, h.area == "rural", *on)),
+                ..Default::default()
+            }
+        }
         Action::Refuse { .. } => StepEffects {
             refused_on: Some(today()),
             refusal_notice_due: Some(settings.refusal_notice_due(&cal, today())),
@@ -1690,4 +1711,134 @@ pub async fn apply_status(
         found,
         searched,
     }))
+}
+
+// ---------------------------------------------------------------------------------------
+// 复核: periodic reviews
+
+#[derive(Template)]
+#[template(path = "assistance/reviews.html")]
+struct ReviewsPage {
+    l: Layout,
+    due: Vec<jiuzhu_storage::assistance::DueReview>,
+    can_update: bool,
+    today: String,
+    err: FormError,
+}
+
+impl ReviewsPage {
+    fn yuan(&self, fen: &Option<i64>) -> String {
+        fen.map(|f| Fen(f).to_string()).unwrap_or_default()
+    }
+    fn overdue(&self, due: &Option<String>) -> bool {
+        due.as_deref().is_some_and(|d| d < self.today.as_str())
+    }
+}
+
+async fn reviews_page(
+    st: &AppState,
+    ctx: &Ctx,
+    q: Option<&ListQuery>,
+    err: FormError,
+) -> AppResult<Response> {
+    let mut l = layout(ctx, st, "assistance.reviews", &[("assistance.reviews", "")]).await;
+    if let Some(q) = q {
+        l.flash = flash(&ctx.tr, q);
+    }
+    let status = err.status();
+    let mut r = render(&ReviewsPage {
+        due: st
+            .db
+            .reviews_due(
+                &ctx.scopes(Perm::View, Resource::Assistance),
+                today() + chrono::Duration::days(30),
+            )
+            .await?,
+        can_update: ctx.can(Perm::Update, Resource::Assistance),
+        today: today().format("%Y-%m-%d").to_string(),
+        err,
+        l,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn reviews(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    reviews_page(&st, &ctx, Some(&q), FormError::default()).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ReviewForm {
+    #[serde(default, deserialize_with = "super::text_or_number")]
+    pub version: String,
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records a review; the next one follows the item's class.
+pub async fn review(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<ReviewForm>,
+) -> AppResult<Response> {
+    let item = st.db.application_item(parse_id(&id)?).await?;
+    ctx.require(Perm::Update, Resource::Assistance, &item.region_code, None)?;
+    let result = async {
+        let outcome = jiuzhu_domain::assistance::ReviewOutcome::parse(&f.outcome)
+            .ok_or_else(|| AppError::invalid("review_outcome_invalid", "outcome"))?;
+        let version = f
+            .version
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("version_required", ""))?;
+        let amount = match opt(&f.amount) {
+            Some(a) => money(&a, "amount")?,
+            None => Fen(item.amount_fen.unwrap_or(0)),
+        };
+        let h = st.db.household(item.household_id).await?;
+        let region = RegionCode::try_from(item.region_code.clone())
+            .map_err(|_| AppError::invalid("region_code_invalid", ""))?;
+        let class = item
+            .review_class
+            .as_deref()
+            .and_then(jiuzhu_domain::assistance::ReviewClass::parse)
+            .unwrap_or(jiuzhu_domain::assistance::ReviewClass::B);
+        let next = st.assistance.for_region(&region, today()).next_review(
+            class,
+            h.area == "rural",
+            today(),
+        );
+        st.db
+            .review_record(
+                &ctx.actor,
+                item.id,
+                version,
+                &jiuzhu_storage::assistance::ReviewInput {
+                    outcome,
+                    on: today(),
+                    amount_after: amount,
+                    next_review: Some(next),
+                    note: f.note.clone(),
+                },
+            )
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/reviews?ok=saved").into_response()),
+        Err(e) if is_form_error(&e) => {
+            reviews_page(&st, &ctx, None, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
 }
