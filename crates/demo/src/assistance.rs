@@ -6,7 +6,9 @@
 use crate::names::Person;
 use crate::rng::SplitMix64;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use jiuzhu_domain::assistance::{first_payment_month, step, Action, Facts, Item, ItemState};
+use jiuzhu_domain::assistance::{
+    classify, first_payment_month, step, Action, AssistanceBook, Capacity, Facts, Item, ItemState,
+};
 use jiuzhu_domain::{Fen, RegionCode};
 use jiuzhu_storage::assistance::{
     ApplicationInput, ApplicationItem, DecisionInput, Declaration, Finance, Household,
@@ -117,9 +119,10 @@ pub async fn seed(
                             [rng.below(3) as usize]
                             .to_string()
                     }),
+                    // Among poor households some can work but earn irregularly (class C).
                     work_ability: if sick {
                         "none"
-                    } else if poor {
+                    } else if poor && rng.below(3) != 0 {
                         "partial"
                     } else {
                         "full"
@@ -195,7 +198,10 @@ async fn apply(
     decide: Decider<'_>,
     k: usize,
 ) -> Result<bool, StoreError> {
-    let accepted = today - Duration::days(10 + rng.below(350) as i64);
+    // A year of new applications, and the beneficiaries of the year before (their reviews
+    // fall due now).
+    let accepted =
+        today - Duration::days(10 + rng.below(if k.is_multiple_of(3) { 730 } else { 350 }) as i64);
     let mut items = vec![Item::Dibao];
     if rng.below(5) == 0 {
         items.push(Item::ReferralMedical);
@@ -316,10 +322,33 @@ async fn apply(
                 notice_from: Some(*from),
                 ..Default::default()
             },
-            Action::Approve { on, .. } => StepEffects {
-                approved_on: Some(*on),
-                ..Default::default()
-            },
+            Action::Approve { on, .. } => {
+                let caps: Vec<Capacity> = members
+                    .iter()
+                    .map(|m| Capacity {
+                        age: m
+                            .birth_date
+                            .as_deref()
+                            .and_then(jiuzhu_domain::time::parse_day)
+                            .and_then(|b| on.years_since(b))
+                            .unwrap_or(40),
+                        able: m.work_ability == "full",
+                        severe_disability: (1..=2).contains(&m.disability_grade),
+                    })
+                    .collect();
+                let class = classify(&caps);
+                let region = RegionCode::parse(&h.region_code).expect("stored codes are valid");
+                StepEffects {
+                    approved_on: Some(*on),
+                    review_class: Some(class.as_str().to_string()),
+                    next_review: Some(
+                        AssistanceBook::shipped()
+                            .for_region(&region, *on)
+                            .next_review(class, h.area == "rural", *on),
+                    ),
+                    ..Default::default()
+                }
+            }
             _ => StepEffects::default(),
         };
         item = db
@@ -337,26 +366,37 @@ async fn pay(
     rng: &mut SplitMix64,
     today: NaiveDate,
 ) -> Result<usize, StoreError> {
-    let city = RegionCode::parse("331100").expect("valid");
+    // One run per county and month, as each county pays its own.
+    let counties: Vec<RegionCode> = parse_region_file(crate::REGIONS)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.code)
+        .filter(|c| c.as_str().len() == 6 && !c.as_str().ends_with("00"))
+        .collect();
     let mut month = first_payment_month(today - Duration::days(200));
     let this = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("valid");
     let mut n = 0;
     while month <= this {
-        let run = db.payment_run_prepare(a, &city, month).await?;
-        let run = db.payment_run_approve(a, run.id, run.version).await?;
-        db.payment_run_bank_file(a, run.id).await?;
-        for p in db.payments_of_run(run.id).await? {
-            if rng.below(50) == 0 {
-                db.payment_result(a, p.id, p.version, "failed", "账户已销户")
-                    .await?;
-                db.payment_result(a, p.id, p.version + 1, "pending", "已更正账户")
-                    .await?;
-                db.payment_result(a, p.id, p.version + 2, "paid", "")
-                    .await?;
-            } else {
-                db.payment_result(a, p.id, p.version, "paid", "").await?;
+        for county in &counties {
+            let run = db.payment_run_prepare(a, county, month).await?;
+            if run.payments == 0 {
+                continue;
             }
-            n += 1;
+            let run = db.payment_run_approve(a, run.id, run.version).await?;
+            db.payment_run_bank_file(a, run.id).await?;
+            for p in db.payments_of_run(run.id).await? {
+                if rng.below(50) == 0 {
+                    db.payment_result(a, p.id, p.version, "failed", "账户已销户")
+                        .await?;
+                    db.payment_result(a, p.id, p.version + 1, "pending", "已更正账户")
+                        .await?;
+                    db.payment_result(a, p.id, p.version + 2, "paid", "")
+                        .await?;
+                } else {
+                    db.payment_result(a, p.id, p.version, "paid", "").await?;
+                }
+                n += 1;
+            }
         }
         month = first_payment_month(month);
     }
