@@ -170,6 +170,14 @@ pub struct Application {
     pub version: i64,
 }
 
+/// Filters of the applications list.
+#[derive(Debug, Clone, Default)]
+pub struct AppFilter {
+    pub item: Option<String>,
+    pub state: Option<String>,
+    pub area: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplicationItem {
     pub id: i64,
@@ -868,12 +876,42 @@ impl Db {
         q: &str,
         page: Page,
     ) -> Result<Paged<Application>> {
+        self.applications_filtered(scopes, household_id, &AppFilter::default(), q, page)
+            .await
+    }
+
+    /// Applications with an item of a kind, in a state, of urban or rural households: the
+    /// list behind each figure of the quarterly report.
+    pub async fn applications_filtered(
+        &self,
+        scopes: &[RegionCode],
+        household_id: Option<i64>,
+        f: &AppFilter,
+        q: &str,
+        page: Page,
+    ) -> Result<Paged<Application>> {
         let mut s =
             Sql::new("FROM applications a JOIN households h ON h.id = a.household_id WHERE 1 = 1");
         s.scope("a.region_code", scopes);
         if let Some(h) = household_id {
             s.push(" AND a.household_id = ");
             s.bind_i64(h);
+        }
+        if let Some(area) = &f.area {
+            s.push(" AND h.area = ");
+            s.bind_text(area.clone());
+        }
+        if f.item.is_some() || f.state.is_some() {
+            s.push(" AND EXISTS (SELECT 1 FROM application_items x WHERE x.application_id = a.id");
+            if let Some(item) = &f.item {
+                s.push(" AND x.item = ");
+                s.bind_text(item.clone());
+            }
+            if let Some(state) = &f.state {
+                s.push(" AND x.state = ");
+                s.bind_text(state.clone());
+            }
+            s.push(")");
         }
         s.keyword(&["h.head_name"], q);
         fetch_paged(
@@ -1742,6 +1780,114 @@ impl Db {
                 Ok(DueReview {
                     item: item_row(r)?,
                     head_name: r.try_get("head_name")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One line of the quarterly report (社会服务统计季报表 items for a programme and area).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProgrammeFigures {
+    pub item: String,
+    pub area: String,
+    /// Households and people enrolled at the end of the period.
+    pub households: i64,
+    pub people: i64,
+    /// Average monthly amount per household, in fen.
+    pub average_fen: i64,
+    /// Paid during the period, in fen.
+    pub spending_fen: i64,
+    /// Approved during the period (for one-off help: the cases).
+    pub approved_in_period: i64,
+}
+
+impl Db {
+    /// The quarterly figures for [from, to]: per item and urban/rural, enrolment at the end,
+    /// average amounts, what was paid and what was approved in the period.
+    pub async fn assistance_figures(
+        &self,
+        scopes: &[RegionCode],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ProgrammeFigures>> {
+        let mut s = Sql::new(
+            "SELECT i.item, h.area, \
+             CAST(COALESCE(SUM(CASE WHEN i.approved_on <= ",
+        );
+        s.bind_text(day(to));
+        s.push(" AND (i.ended_on IS NULL OR i.ended_on > ");
+        s.bind_text(day(to));
+        s.push(
+            ") THEN 1 ELSE 0 END), 0) AS BIGINT) AS households, \
+             CAST(COALESCE(SUM(CASE WHEN i.approved_on <= ",
+        );
+        s.bind_text(day(to));
+        s.push(" AND (i.ended_on IS NULL OR i.ended_on > ");
+        s.bind_text(day(to));
+        s.push(
+            ") THEN (SELECT COUNT(*) FROM household_members m WHERE m.household_id = h.id AND m.left_on IS NULL) ELSE 0 END), 0) AS BIGINT) AS people, \
+             CAST(COALESCE(SUM(CASE WHEN i.approved_on <= ",
+        );
+        s.bind_text(day(to));
+        s.push(" AND (i.ended_on IS NULL OR i.ended_on > ");
+        s.bind_text(day(to));
+        s.push(
+            ") THEN i.amount_fen ELSE 0 END), 0) AS BIGINT) AS amount, \
+             CAST(COALESCE(SUM(CASE WHEN i.approved_on >= ",
+        );
+        s.bind_text(day(from));
+        s.push(" AND i.approved_on <= ");
+        s.bind_text(day(to));
+        s.push(
+            " THEN 1 ELSE 0 END), 0) AS BIGINT) AS approved FROM application_items i \
+             JOIN households h ON h.id = i.household_id WHERE i.state = 'approved'",
+        );
+        s.scope("i.region_code", scopes);
+        s.push(" GROUP BY i.item, h.area ORDER BY i.item, h.area");
+        let rows = sqlx::query_with(s.text(), s.args())
+            .fetch_all(self.reader())
+            .await?;
+        // What was paid in the period, in the same jurisdiction.
+        let mut p = Sql::new(
+            "SELECT j.item, g.area, CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) AS paid FROM payments p \
+             JOIN application_items j ON j.id = p.item_id JOIN households g ON g.id = j.household_id \
+             WHERE p.status = 'paid' AND p.month >= ",
+        );
+        p.bind_text(from.format("%Y-%m").to_string());
+        p.push(" AND p.month <= ");
+        p.bind_text(to.format("%Y-%m").to_string());
+        p.scope("p.region_code", scopes);
+        p.push(" GROUP BY j.item, g.area");
+        let paid: Vec<(String, String, i64)> = sqlx::query_with(p.text(), p.args())
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<std::result::Result<_, sqlx::Error>>()?;
+        rows.iter()
+            .map(|r| {
+                let households: i64 = r.try_get("households")?;
+                let amount: i64 = r.try_get("amount")?;
+                Ok(ProgrammeFigures {
+                    item: r.try_get("item")?,
+                    area: r.try_get("area")?,
+                    households,
+                    people: r.try_get("people")?,
+                    average_fen: if households > 0 {
+                        amount / households
+                    } else {
+                        0
+                    },
+                    spending_fen: {
+                        let (item, area): (String, String) =
+                            (r.try_get("item")?, r.try_get("area")?);
+                        paid.iter()
+                            .filter(|(i, a, _)| *i == item && *a == area)
+                            .map(|x| x.2)
+                            .sum()
+                    },
+                    approved_in_period: r.try_get("approved")?,
                 })
             })
             .collect()

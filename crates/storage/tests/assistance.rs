@@ -439,5 +439,50 @@ async fn story(url: &str) {
         (1, 90_000),
         "paid for the month it stopped in, at the new amount"
     );
+    // The quarterly figures: approved in Q3, paid once in August, stopped in September so
+    // not enrolled at the quarter's end; the drill-down lists the household.
+    let q3 = db
+        .assistance_figures(
+            std::slice::from_ref(&county),
+            d("2026-07-01"),
+            d("2026-09-30"),
+        )
+        .await
+        .unwrap();
+    let dibao_urban = q3
+        .iter()
+        .find(|f| f.item == "dibao" && f.area == "urban")
+        .unwrap();
+    assert_eq!(dibao_urban.approved_in_period, 1);
+    assert_eq!(dibao_urban.spending_fen, 107_200);
+    assert_eq!(
+        dibao_urban.households, 0,
+        "stopped before the quarter ended"
+    );
+    let mid = db
+        .assistance_figures(
+            std::slice::from_ref(&county),
+            d("2026-07-01"),
+            d("2026-08-31"),
+        )
+        .await
+        .unwrap();
+    let m = mid.iter().find(|f| f.item == "dibao").unwrap();
+    assert_eq!((m.households, m.people, m.average_fen), (1, 2, 90_000));
+    let drill = db
+        .applications_filtered(
+            std::slice::from_ref(&county),
+            None,
+            &jiuzhu_storage::assistance::AppFilter {
+                item: Some("dibao".into()),
+                state: Some("approved".into()),
+                area: Some("urban".into()),
+            },
+            "",
+            Page::new(None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(drill.total, 1);
     db.close().await;
 }

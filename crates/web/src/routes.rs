@@ -238,6 +238,8 @@ fn table(reg: Registry) -> Registry {
         .post("/application-items/{id}/evaluate", Update, Assistance, "Run the rules for an item now", pages::assistance::item_evaluate)
         .get("/reviews", View, Assistance, "复核: reviews due in the next 30 days, by class", pages::assistance::reviews)
         .post("/application-items/{id}/review", Update, Assistance, "Record a review: keep, increase, decrease, stop or close", pages::assistance::review)
+        .get("/assistance/stats", View, Assistance, "社会服务统计季报表: enrolment, average amounts and spending per programme, urban and rural", pages::assistance::stats)
+        .get("/assistance/stats.xlsx", Export, Assistance, "The quarterly figures as Excel", pages::assistance::stats_xlsx)
         .get("/payments", View, Assistance, "Monthly payment runs", pages::assistance::payments)
         .post("/payments", Update, Assistance, "Prepare a month's run (a preview)", pages::assistance::payment_prepare)
         .get("/payments/{id}", View, Assistance, "A payment run: payments and totals by status", pages::assistance::payment_run)

@@ -100,6 +100,7 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.monthly_report", "/reports/monthly", Action::View, Resource::Case),
         ("nav.tracing_stats", "/tracing/stats", Action::View, Resource::Tracing),
         ("nav.outreach_stats", "/outreach/stats", Action::View, Resource::Outreach),
+        ("nav.assistance_stats", "/assistance/stats", Action::View, Resource::Assistance),
     ]),
     ("nav.group.system", &[
         ("nav.users", "/users", Action::View, Resource::User),

@@ -695,7 +695,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
             | "/missing-reports/{id}/close") => vec!["station", "social"],
         // 社会救助: the township does the work, the county confirms (inside the step).
         ("GET", "/households" | "/households/{id}" | "/applications" | "/payments" | "/payments/{id}") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
-        ("GET", "/payments/{id}/bank.csv") => vec!["leader", "qt.leader", "clerk", "approver"],
+        ("GET", "/payments/{id}/bank.csv" | "/assistance/stats.xlsx") => vec!["leader", "qt.leader", "clerk", "approver"],
+        ("GET", "/assistance/stats") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("POST", "/payments/{id}/approve") => vec!["approver"],
         ("POST", "/payments" | "/payment-items/{id}/result" | "/application-items/{id}/review") => vec!["clerk"],
         ("GET", "/reviews") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
@@ -2847,7 +2848,9 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     assert_eq!(approved.state, "approved");
     // A patient unable to work and a partly able spouse: class B, reviewed in a year.
     assert_eq!(approved.review_class.as_deref(), Some("b"));
-    let year = (today + chrono::Months::new(12)).format("%Y-%m-%d").to_string();
+    let year = (today + chrono::Months::new(12))
+        .format("%Y-%m-%d")
+        .to_string();
     assert_eq!(approved.next_review.as_deref(), Some(year.as_str()));
 
     // The file says why the amount is what it is, and from when it is paid.

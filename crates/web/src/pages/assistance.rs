@@ -1111,16 +1111,22 @@ pub async fn applications(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
+    let filter = jiuzhu_storage::assistance::AppFilter {
+        item: q.get("item").map(str::to_string),
+        state: q.get("state").map(str::to_string),
+        area: q.get("area").map(str::to_string),
+    };
     let page = st
         .db
-        .applications(
+        .applications_filtered(
             &ctx.scopes(Perm::View, Resource::Assistance),
             None,
+            &filter,
             &q.q,
             q.page(),
         )
         .await?;
-    let pager = Pager::new(&page, "/applications", &q.keep(&[]));
+    let pager = Pager::new(&page, "/applications", &q.keep(&["item", "state", "area"]));
     Ok(render(&ApplicationsPage {
         l: layout(
             &ctx,
@@ -1841,4 +1847,141 @@ pub async fn review(
         }
         Err(e) => Err(e),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// 社会服务统计季报表: the quarterly figures, each drilling down, and Excel
+
+#[derive(Template)]
+#[template(path = "assistance/stats.html")]
+struct StatsPage {
+    l: Layout,
+    rows: Vec<jiuzhu_storage::assistance::ProgrammeFigures>,
+    quarter: String,
+    from: String,
+    to: String,
+}
+
+impl StatsPage {
+    fn yuan(&self, fen: &i64) -> String {
+        Fen(*fen).to_string()
+    }
+}
+
+/// `?quarter=2026-Q3`; the current quarter by default.
+fn quarter_param(q: &ListQuery) -> AppResult<(String, NaiveDate, NaiveDate)> {
+    let t = today();
+    let bad = || AppError::invalid("quarter_invalid", "quarter");
+    let (y, n) = match q.get("quarter") {
+        Some(v) => {
+            let (y, n) = v.split_once("-Q").ok_or_else(bad)?;
+            let y: i32 = y.parse().map_err(|_| bad())?;
+            let n: u32 = n.parse().map_err(|_| bad())?;
+            if !(1..=4).contains(&n) || !(2000..=2100).contains(&y) {
+                return Err(bad());
+            }
+            (y, n)
+        }
+        None => (t.year(), (t.month() - 1) / 3 + 1),
+    };
+    let from = NaiveDate::from_ymd_opt(y, (n - 1) * 3 + 1, 1).expect("valid");
+    let to = first_payment_month(first_payment_month(first_payment_month(from)))
+        - chrono::Duration::days(1);
+    Ok((format!("{y}-Q{n}"), from, to))
+}
+
+pub async fn stats(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let (quarter, from, to) = quarter_param(&q)?;
+    let rows = st
+        .db
+        .assistance_figures(&ctx.scopes(Perm::View, Resource::Assistance), from, to)
+        .await?;
+    Ok(render(&StatsPage {
+        l: layout(&ctx, &st, "assistance.stats", &[("assistance.stats", "")]).await,
+        rows,
+        quarter,
+        from: from.format("%Y-%m-%d").to_string(),
+        to: to.format("%Y-%m-%d").to_string(),
+    }))
+}
+
+pub async fn stats_xlsx(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let (quarter, from, to) = quarter_param(&q)?;
+    let rows = st
+        .db
+        .assistance_figures(&ctx.scopes(Perm::Export, Resource::Assistance), from, to)
+        .await?;
+    let tr = ctx.tr;
+    let fail = |_| AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    sheet
+        .write_string_with_format(
+            0,
+            0,
+            format!("{} {quarter}", tr.t("assistance.stats")),
+            &bold,
+        )
+        .map_err(fail)?;
+    let heads = [
+        "assistance.items",
+        "assistance.area",
+        "assistance.households_count",
+        "assistance.people_count",
+        "assistance.average_amount",
+        "assistance.spending",
+        "assistance.approved_in_period",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        sheet
+            .write_string_with_format(2, c as u16, tr.t(h), &bold)
+            .map_err(fail)?;
+    }
+    for (r, x) in rows.iter().enumerate() {
+        let r = r as u32 + 3;
+        sheet
+            .write_string(r, 0, tr.t(&format!("assistance_item.{}", x.item)))
+            .map_err(fail)?;
+        sheet
+            .write_string(r, 1, tr.t(&format!("area.{}", x.area)))
+            .map_err(fail)?;
+        sheet
+            .write_number(r, 2, x.households as f64)
+            .map_err(fail)?;
+        sheet.write_number(r, 3, x.people as f64).map_err(fail)?;
+        // The fen are exact; the cell shows them as yuan with two decimals.
+        sheet
+            .write_number(r, 4, x.average_fen as f64 / 100.0)
+            .map_err(fail)?;
+        sheet
+            .write_number(r, 5, x.spending_fen as f64 / 100.0)
+            .map_err(fail)?;
+        sheet
+            .write_number(r, 6, x.approved_in_period as f64)
+            .map_err(fail)?;
+    }
+    let bytes = book.save_to_buffer().map_err(fail)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"assistance-{quarter}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
