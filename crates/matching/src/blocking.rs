@@ -236,14 +236,79 @@ pub fn default_rules() -> Vec<BlockingRule> {
 
 /// Blocking keys of a set of records under a list of rules, with pair
 /// enumeration that scores each pair once.
+///
+/// With [`Blocker::with_max_block`], blocks larger than a fixed size are
+/// refined (see [`Refinement`]); every pair is still produced once, by the
+/// first rule that produces it.
 pub struct Blocker<'a> {
     rules: &'a [BlockingRule],
     /// Row-major: `keys[i * rules.len() + r]` is record `i`'s key under rule
     /// `r`, so the "already produced by an earlier rule?" check for a pair
     /// reads two short contiguous rows instead of one cache line per rule.
+    /// A key with [`WINDOWED`] set belongs to an oversized block in which
+    /// only records with nearby birth years are paired.
     keys: Vec<u64>,
+    /// Implied birth year of each record ([`NO_YEAR`] if none); read only
+    /// for windowed keys.
+    years: Vec<i32>,
+    /// Largest birth-year difference paired inside a windowed block.
+    window: i32,
+    /// Row-major like `keys`: whether record `i`'s block under rule `r` was
+    /// refined (empty when nothing is refined).
+    cut: Vec<bool>,
     /// Pairs per rule, counted once (training and the benchmark both ask).
     counts: std::sync::OnceLock<Vec<u64>>,
+    /// Per rule, the records with a key in sorted order (sorted once, on
+    /// the first parallel enumeration, instead of once per pass).
+    order: std::sync::OnceLock<Vec<Vec<u32>>>,
+    /// What the refinement did, per rule.
+    refined: Vec<RefineStats>,
+}
+
+/// Flag bit of a key whose block is windowed by birth year.
+const WINDOWED: u64 = 1 << 63;
+
+/// Sentinel birth year: none known.
+const NO_YEAR: i32 = i32::MIN;
+
+/// How oversized blocks are refined ([`Blocker::with_max_block`]).
+///
+/// A block of more than `max_block` records (a very common name, say) keeps
+/// only its pairs whose implied birth years differ by at most `year_window`
+/// years (an estimated age a few years off still meets its match); records
+/// of such a block without any birth year are paired with each other only
+/// (other rules have to find their pairs with dated records). A rule that
+/// already fixes the birth year has its oversized blocks cut by sex instead
+/// (records without a sex form their own sub-block); one that fixes both is
+/// left alone. Blocks at or below `max_block` records are untouched, so
+/// small data sets get exactly the plain rules' pairs. What is refined
+/// depends only on the data (block sizes), never on record order or threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refinement {
+    /// Largest block left whole.
+    pub max_block: usize,
+    /// Largest birth-year difference paired inside an oversized block.
+    pub year_window: i32,
+}
+
+impl Default for Refinement {
+    fn default() -> Self {
+        Refinement {
+            max_block: 100,
+            year_window: 5,
+        }
+    }
+}
+
+/// What [`Blocker::with_max_block`] did to one rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefineStats {
+    /// Blocks larger than the limit.
+    pub blocks_cut: u64,
+    /// Records in those blocks.
+    pub records_in_cut_blocks: u64,
+    /// Records in those blocks without a birth year (windowed rules only).
+    pub records_without_year: u64,
 }
 
 /// One piece of a rule's pair enumeration: rows `[from, to)` of the block
@@ -261,18 +326,144 @@ struct Piece {
 /// Pairs per piece when a block is cut.
 const PIECE_PAIRS: u64 = 1 << 20;
 
+/// `(key, birth year if the key is windowed else 0, record)`.
+type Sorted = (u64, i32, u32);
+
+/// Whether a record with birth year `yb ≥ ya` (sort order) is paired with
+/// one with `ya` inside a windowed block.
+#[inline]
+fn near_sorted(ya: i32, yb: i32, window: i32) -> bool {
+    if ya == NO_YEAR {
+        yb == NO_YEAR
+    } else {
+        yb - ya <= window
+    }
+}
+
 impl<'a> Blocker<'a> {
-    /// Computes all keys.
+    /// Computes all keys (plain rules, no block is refined).
     pub fn new(rules: &'a [BlockingRule], features: &[Features]) -> Blocker<'a> {
         let mut keys = Vec::with_capacity(features.len() * rules.len());
         for f in features {
-            keys.extend(rules.iter().map(|r| r.key(f)));
+            keys.extend(rules.iter().map(|r| {
+                let k = r.key(f);
+                if k == NO_KEY {
+                    k
+                } else {
+                    (k & !WINDOWED).max(1)
+                }
+            }));
         }
         Blocker {
             rules,
             keys,
+            years: Vec::new(),
+            window: 0,
+            cut: Vec::new(),
             counts: std::sync::OnceLock::new(),
+            order: std::sync::OnceLock::new(),
+            refined: vec![RefineStats::default(); rules.len()],
         }
+    }
+
+    /// The sorted order of every rule, computed once on `threads` threads
+    /// (rules dealt out round-robin; the result does not depend on it).
+    fn orders(&self, threads: usize) -> &[Vec<u32>] {
+        self.order.get_or_init(|| {
+            let n = self.rules.len();
+            let threads = threads.clamp(1, n.max(1));
+            let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        scope.spawn(move || {
+                            (t..n)
+                                .step_by(threads)
+                                .map(|r| (r, self.sorted(r).into_iter().map(|x| x.2).collect()))
+                                .collect::<Vec<(usize, Vec<u32>)>>()
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    for (r, o) in h.join().expect("sorting thread") {
+                        out[r] = o;
+                    }
+                }
+            });
+            out
+        })
+    }
+
+    /// As `sorted`, from the cached order.
+    fn sorted_cached(&self, rule: usize, threads: usize) -> Vec<Sorted> {
+        let n = self.rules.len();
+        self.orders(threads)[rule]
+            .iter()
+            .map(|&i| {
+                let k = self.keys[i as usize * n + rule];
+                let y = if k & WINDOWED != 0 {
+                    self.years[i as usize]
+                } else {
+                    0
+                };
+                (k, y, i)
+            })
+            .collect()
+    }
+
+    /// As [`Blocker::new`], but blocks of more than `refine.max_block`
+    /// records are refined (see [`Refinement`]).
+    pub fn with_max_block(
+        rules: &'a [BlockingRule],
+        features: &[Features],
+        refine: Refinement,
+    ) -> Blocker<'a> {
+        let mut b = Blocker::new(rules, features);
+        let n_rules = rules.len();
+        b.years = features
+            .iter()
+            .map(|f| f.birth_year().unwrap_or(NO_YEAR))
+            .collect();
+        b.window = refine.year_window.max(0);
+        b.cut = vec![false; b.keys.len()];
+        for (r, rule) in rules.iter().enumerate() {
+            let by_sex = rule.uses_birth_year();
+            if by_sex && rule.parts().contains(&KeyPart::Sex) {
+                continue;
+            }
+            let mut sizes: crate::hash::FxHashMap<u64, u32> = Default::default();
+            for &k in b.keys.iter().skip(r).step_by(n_rules) {
+                if k != NO_KEY {
+                    *sizes.entry(k).or_default() += 1;
+                }
+            }
+            let stats = &mut b.refined[r];
+            stats.blocks_cut = sizes
+                .values()
+                .filter(|s| **s as usize > refine.max_block)
+                .count() as u64;
+            if stats.blocks_cut == 0 {
+                continue;
+            }
+            for (i, f) in features.iter().enumerate() {
+                let k = &mut b.keys[i * n_rules + r];
+                if *k == NO_KEY || sizes[k] as usize <= refine.max_block {
+                    continue;
+                }
+                b.cut[i * n_rules + r] = true;
+                stats.records_in_cut_blocks += 1;
+                if by_sex {
+                    let s = f.sex.map_or(0, |s| s as u64 + 1);
+                    *k = (combine(&[*k, mix64(s ^ (4 << 60))]) & !WINDOWED).max(1);
+                } else {
+                    if b.years[i] == NO_YEAR {
+                        stats.records_without_year += 1;
+                    }
+                    *k |= WINDOWED;
+                }
+            }
+        }
+        b
     }
 
     /// The rules.
@@ -280,9 +471,37 @@ impl<'a> Blocker<'a> {
         self.rules
     }
 
+    /// What the refinement did, per rule (all zero for [`Blocker::new`]).
+    pub fn refine_stats(&self) -> &[RefineStats] {
+        &self.refined
+    }
+
+    /// Whether record `i`'s block under rule `rule` was refined.
+    pub fn is_cut(&self, i: u32, rule: usize) -> bool {
+        self.cut
+            .get(i as usize * self.rules.len() + rule)
+            .copied()
+            .unwrap_or(false)
+    }
+
     fn row(&self, i: u32) -> &[u64] {
         let n = self.rules.len();
         &self.keys[i as usize * n..(i as usize + 1) * n]
+    }
+
+    /// Whether rule `r` produces the pair, given both keys under it.
+    #[inline]
+    fn produces(&self, x: u64, y: u64, a: u32, b: u32) -> bool {
+        x != NO_KEY
+            && x == y
+            && (x & WINDOWED == 0 || {
+                let (ya, yb) = (self.years[a as usize], self.years[b as usize]);
+                if ya == NO_YEAR || yb == NO_YEAR {
+                    ya == yb
+                } else {
+                    (ya - yb).abs() <= self.window
+                }
+            })
     }
 
     /// Index of the first rule that produces the pair, if any.
@@ -290,65 +509,89 @@ impl<'a> Blocker<'a> {
         self.row(a)
             .iter()
             .zip(self.row(b))
-            .position(|(x, y)| *x != NO_KEY && x == y)
+            .position(|(x, y)| self.produces(*x, *y, a, b))
     }
 
     /// Whether a rule before `rule` already produces the pair.
     #[inline]
     fn earlier(&self, rule: usize, a: u32, b: u32) -> bool {
         let (ra, rb) = (&self.row(a)[..rule], &self.row(b)[..rule]);
-        ra.iter().zip(rb).any(|(x, y)| *x != NO_KEY && x == y)
+        ra.iter().zip(rb).any(|(x, y)| self.produces(*x, *y, a, b))
     }
 
-    /// `(key, record)` of every record with a key under `rule`, sorted.
-    fn sorted(&self, rule: usize) -> Vec<(u64, u32)> {
+    /// `(key, year, record)` of every record with a key under `rule`,
+    /// sorted (the year only for windowed keys, else 0).
+    fn sorted(&self, rule: usize) -> Vec<Sorted> {
         let n = self.rules.len();
-        let mut sorted: Vec<(u64, u32)> = self
+        let mut sorted: Vec<Sorted> = self
             .keys
             .iter()
             .skip(rule)
             .step_by(n)
             .enumerate()
             .filter(|(_, &k)| k != NO_KEY)
-            .map(|(i, &k)| (k, i as u32))
+            .map(|(i, &k)| {
+                let y = if k & WINDOWED != 0 { self.years[i] } else { 0 };
+                (k, y, i as u32)
+            })
             .collect();
         sorted.sort_unstable();
         sorted
     }
 
-    /// Calls `f(a, b)` (with `a < b`) for every pair sharing a key under
-    /// rule `rule`. With `dedupe`, pairs already produced by an earlier rule
-    /// are skipped.
+    /// Calls `f(a, b)` (with `a < b`) for every pair rule `rule` produces. With
+    /// `dedupe`, pairs already produced by an earlier rule are skipped.
     pub fn for_each_pair_of_rule(&self, rule: usize, dedupe: bool, mut f: impl FnMut(u32, u32)) {
         let sorted = self.sorted(rule);
-        for p in pieces(&sorted) {
+        for p in pieces(&sorted, self.window) {
             self.walk(&sorted, p, rule, dedupe, &mut f);
         }
     }
 
     fn walk(
         &self,
-        sorted: &[(u64, u32)],
+        sorted: &[Sorted],
         p: Piece,
         rule: usize,
         dedupe: bool,
         f: &mut impl FnMut(u32, u32),
     ) {
         let group = &sorted[p.start..p.end];
+        let windowed = group[0].0 & WINDOWED != 0;
         for i in p.from..p.to {
-            let a = group[i].1;
-            for &(_, b) in &group[i + 1..] {
+            let (_, ya, a) = group[i];
+            for &(_, yb, b) in &group[i + 1..] {
+                if windowed && !near_sorted(ya, yb, self.window) {
+                    break;
+                }
                 if dedupe && self.earlier(rule, a, b) {
                     continue;
                 }
-                f(a, b);
+                f(a.min(b), a.max(b));
             }
         }
     }
 
-    /// Pairs rule `rule` produces on its own (Σ C(block size, 2)), cheap.
+    /// Pairs rule `rule` produces on its own, cheap.
     pub fn rule_pair_count(&self, rule: usize) -> u64 {
-        pieces(&self.sorted(rule)).iter().map(|p| p.pairs).sum()
+        pieces(&self.sorted(rule), self.window)
+            .iter()
+            .map(|p| p.pairs)
+            .sum()
+    }
+
+    /// Σ over rules of the pairs each produces on its own (before
+    /// deduplication across rules): an upper bound on the candidate pairs,
+    /// from block sizes only.
+    pub fn par_raw_pair_total(&self, threads: usize) -> u64 {
+        (0..self.rules.len())
+            .map(|r| {
+                pieces(&self.sorted_cached(r, threads), self.window)
+                    .iter()
+                    .map(|p| p.pairs)
+                    .sum::<u64>()
+            })
+            .sum()
     }
 
     /// Every candidate pair exactly once, across all rules; `f(a, b, rule)`.
@@ -371,8 +614,8 @@ impl<'a> Blocker<'a> {
         let threads = threads.max(1);
         let mut states: Vec<S> = (0..threads).map(|_| init()).collect();
         for rule in 0..self.rules.len() {
-            let sorted = self.sorted(rule);
-            let all = pieces(&sorted);
+            let sorted = self.sorted_cached(rule, threads);
+            let all = pieces(&sorted, self.window);
             if threads == 1 {
                 for p in &all {
                     let st = &mut states[0];
@@ -428,8 +671,9 @@ impl<'a> Blocker<'a> {
 }
 
 /// The blocks of a sorted key list, big ones cut into pieces of about
-/// [`PIECE_PAIRS`] pairs.
-fn pieces(sorted: &[(u64, u32)]) -> Vec<Piece> {
+/// [`PIECE_PAIRS`] pairs. In a windowed block, row `i` pairs only with the
+/// following rows within `window` years.
+fn pieces(sorted: &[Sorted], window: i32) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < sorted.len() {
@@ -439,11 +683,24 @@ fn pieces(sorted: &[(u64, u32)]) -> Vec<Piece> {
             end += 1;
         }
         let n = end - start;
+        let windowed = key & WINDOWED != 0;
         if n > 1 {
+            let group = &sorted[start..end];
             let mut from = 0;
             let mut acc = 0u64;
+            let mut hi = 0;
             for i in 0..n - 1 {
-                acc += (n - i - 1) as u64;
+                let row = if windowed {
+                    hi = hi.max(i + 1);
+                    while hi < n && near_sorted(group[i].1, group[hi].1, window) {
+                        hi += 1;
+                    }
+                    // A record without a year ends its run of undated ones.
+                    (hi - i - 1) as u64
+                } else {
+                    (n - i - 1) as u64
+                };
+                acc += row;
                 if acc >= PIECE_PAIRS || i == n - 2 {
                     out.push(Piece {
                         start,
@@ -539,6 +796,99 @@ mod tests {
     }
 
     #[test]
+    fn refined_blocks_give_exactly_the_defined_pairs_once_on_any_thread_count() {
+        let g = crate::gen::generate(&crate::gen::GenConfig {
+            records: 3000,
+            seed: 3,
+            ..Default::default()
+        });
+        let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+        let rules = default_rules();
+        let refine = Refinement {
+            max_block: 8,
+            year_window: 2,
+        };
+        let blocker = Blocker::with_max_block(&rules, &features, refine);
+        assert!(blocker.refine_stats().iter().any(|s| s.blocks_cut > 0));
+        // By definition: some rule's plain keys agree and, if that block is
+        // oversized, the years are within the window (both undated also
+        // counts) or, for a rule fixing the year, the sexes agree.
+        let plain = Blocker::new(&rules, &features);
+        let mut expected = Vec::new();
+        for a in 0..features.len() as u32 {
+            for b in a + 1..features.len() as u32 {
+                let first = (0..rules.len()).find(|&r| {
+                    let (x, y) = (plain.row(a)[r], plain.row(b)[r]);
+                    if x == NO_KEY || x != y {
+                        return false;
+                    }
+                    if !blocker.is_cut(a, r) {
+                        return true;
+                    }
+                    let (fa, fb) = (&features[a as usize], &features[b as usize]);
+                    if rules[r].uses_birth_year() {
+                        return fa.sex == fb.sex;
+                    }
+                    match (fa.birth_year(), fb.birth_year()) {
+                        (None, None) => true,
+                        (Some(p), Some(q)) => (p - q).abs() <= refine.year_window,
+                        _ => false,
+                    }
+                });
+                if let Some(r) = first {
+                    expected.push((a, b, r));
+                }
+            }
+        }
+        assert!(expected.len() > 1000, "{}", expected.len());
+        for threads in [1, 2, 3] {
+            let mut got: Vec<(u32, u32, usize)> = blocker
+                .par_for_each_pair(threads, Vec::new, |v, a, b, r| v.push((a, b, r)))
+                .concat();
+            got.sort_unstable();
+            assert_eq!(got, expected, "{threads} threads");
+        }
+        let counts = blocker.par_pair_counts(2);
+        assert_eq!(counts.iter().sum::<u64>(), expected.len() as u64);
+        assert!(blocker.par_raw_pair_total(2) >= expected.len() as u64);
+        // Nothing cut: the plain pairs.
+        let big = Blocker::with_max_block(
+            &rules,
+            &features,
+            Refinement {
+                max_block: usize::MAX,
+                year_window: 2,
+            },
+        );
+        assert_eq!(big.par_pair_counts(2), plain.par_pair_counts(2));
+    }
+
+    #[test]
+    fn locality_order_is_a_permutation() {
+        let g = crate::gen::generate(&crate::gen::GenConfig {
+            records: 500,
+            seed: 9,
+            ..Default::default()
+        });
+        let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+        let order = crate::pipeline::locality_order(&features);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..500).collect::<Vec<u32>>());
+        let ids: Vec<u64> = crate::pipeline::apply_order(features, &order)
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(
+            ids,
+            order
+                .iter()
+                .map(|&i| g.records[i as usize].id)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn a_block_cut_into_pieces_is_still_enumerated_once_on_any_thread_count() {
         // 1,600 records with one key: one block of 1.28 M pairs, more than a piece.
         let rules = vec![BlockingRule::new("sex", &[KeyPart::Sex]).unwrap()];
@@ -552,7 +902,7 @@ mod tests {
             })
             .collect();
         let blocker = Blocker::new(&rules, &f);
-        assert!(pieces(&blocker.sorted(0)).len() > 1);
+        assert!(pieces(&blocker.sorted(0), 0).len() > 1);
         for threads in [1, 2, 5] {
             let counts: Vec<u64> = blocker.par_for_each_pair(
                 threads,
@@ -568,8 +918,8 @@ mod tests {
 
     #[test]
     fn a_big_block_is_cut_into_pieces_that_cover_it() {
-        let sorted: Vec<(u64, u32)> = (0..3000u32).map(|i| (7, i)).collect();
-        let ps = pieces(&sorted);
+        let sorted: Vec<Sorted> = (0..3000u32).map(|i| (7, 0, i)).collect();
+        let ps = pieces(&sorted, 0);
         assert!(ps.len() > 1);
         assert_eq!(ps.iter().map(|p| p.pairs).sum::<u64>(), 3000 * 2999 / 2);
         assert_eq!(ps[0].from, 0);

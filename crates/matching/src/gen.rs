@@ -492,12 +492,28 @@ fn csv_field(s: &str) -> String {
 /// fields it writes derived columns a SQL engine cannot compute itself:
 /// surname/given-name pinyin (with surname readings), fuzzy pinyin keys and
 /// the implied birth year/day.
-pub fn write_csv(g: &Generated, mut out: impl Write) -> std::io::Result<()> {
-    writeln!(
+pub fn write_csv(g: &Generated, out: impl Write) -> std::io::Result<()> {
+    write_csv_with(g, &[], |_, _| String::new(), out)
+}
+
+/// As [`write_csv`], with extra columns appended: `extra[c]` is the header
+/// of column `c`, `value(record position, c)` its value (it must need no
+/// quoting).
+pub fn write_csv_with(
+    g: &Generated,
+    extra: &[String],
+    value: impl Fn(usize, usize) -> String,
+    mut out: impl Write,
+) -> std::io::Result<()> {
+    write!(
         out,
         "unique_id,cluster,kind,name,sex,birth_date,est_age,est_age_at,birth_days,birth_exact,birth_year,date_missing,date_found,region,province,city,accent,accent_province,height,marks,surname_py,given_py,full_py,fuzzy_full,fuzzy_given,name_simplified"
     )?;
-    for (r, t) in g.records.iter().zip(&g.truth) {
+    for h in extra {
+        write!(out, ",{h}")?;
+    }
+    writeln!(out)?;
+    for (pos, (r, t)) in g.records.iter().zip(&g.truth).enumerate() {
         let f = crate::compare::Features::from_record(r);
         let name = f.name.as_ref();
         let py = |cs: &[crate::names::NameChar], fuzzy: bool| {
@@ -525,7 +541,7 @@ pub fn write_csv(g: &Generated, mut out: impl Write) -> std::io::Result<()> {
             None => Default::default(),
         };
         let opt = |o: Option<String>| o.unwrap_or_default();
-        writeln!(
+        write!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.id,
@@ -562,6 +578,10 @@ pub fn write_csv(g: &Generated, mut out: impl Write) -> std::io::Result<()> {
             fuzzy_given,
             simp,
         )?;
+        for c in 0..extra.len() {
+            write!(out, ",{}", value(pos, c))?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }

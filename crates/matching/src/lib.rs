@@ -30,7 +30,7 @@ pub mod pipeline;
 pub mod record;
 pub mod rng;
 
-pub use blocking::{default_rules, Blocker, BlockingRule, KeyPart};
+pub use blocking::{default_rules, Blocker, BlockingRule, KeyPart, RefineStats, Refinement};
 pub use compare::{compare_features, ComparisonVector, Features, Field};
 pub use index::{Candidate, Index, QueryOptions};
 pub use model::{

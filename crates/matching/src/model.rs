@@ -772,41 +772,72 @@ pub fn estimate_prior(
     cfg: &TrainingConfig,
     report: &mut TrainingReport,
 ) {
-    let total: u64 = blocker.par_pair_counts(cfg.threads).iter().sum();
-    let rate = sample_rate(total, cfg.max_pairs_per_session);
+    // The sampling rate comes from the pairs before deduplication (cheap:
+    // block sizes only), an upper bound on the candidate pairs, which are
+    // counted on the same pass.
+    let upper = blocker.par_raw_pair_total(cfg.threads);
+    let rate = sample_rate(upper, cfg.max_pairs_per_session);
     let no_prior = Model {
         prior: 0.5,
         ..model.clone()
     };
     let table = no_prior.weight_table();
     let cache = tf.per_record(features);
-    let weights: Vec<f64> = blocker
-        .par_for_each_pair(cfg.threads, Vec::new, |w: &mut Vec<f64>, a, b, _| {
+    let parts = blocker.par_for_each_pair(
+        cfg.threads,
+        || (Vec::new(), 0u64),
+        |(w, n): &mut (Vec<f64>, u64), a, b, _| {
+            *n += 1;
             if keep_pair(a, b, rate) {
                 let (fa, fb) = (&features[a as usize], &features[b as usize]);
                 let v = compare_features(fa, fb, None);
                 w.push(no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache));
             }
-        })
-        .concat();
+        },
+    );
+    let total: u64 = parts.iter().map(|p| p.1).sum();
+    let weights: Vec<f64> = parts.into_iter().flat_map(|p| p.0).collect();
     let all_pairs = (features.len() as f64 * (features.len() as f64 - 1.0) / 2.0).max(1.0);
     let scale = total as f64 / weights.len().max(1) as f64;
     // Start from the largest possible value (every blocked pair a match);
     // the map is increasing in λ, so iteration descends to the largest fixed point.
     let mut lambda = (total as f64 / all_pairs).clamp(1e-12, 0.5);
-    for _ in 0..cfg.max_iterations.max(50) {
+    let step = |lambda: f64| {
         let pw = prior_weight(lambda);
         let expected = weights
             .iter()
             .map(|w| weight_to_probability(w + pw))
             .sum::<f64>()
             * scale;
-        let new = (expected / all_pairs).clamp(1e-12, 0.5);
-        let done = ((new - lambda) / lambda).abs() < 1e-6;
-        lambda = new;
-        if done {
+        (expected / all_pairs).clamp(1e-12, 0.5)
+    };
+    let done = |old: f64, new: f64| ((new - old) / old).abs() < 1e-6;
+    // Plain iteration converges linearly (slowly when the map's slope is
+    // near 1); every two steps an Aitken Δ² extrapolation jumps towards the
+    // fixed point. It is kept only if it stays between half the last
+    // iterate and the last iterate, so the descent cannot jump past the
+    // largest fixed point by much, and plain steps then finish.
+    let mut steps = 0;
+    while steps < cfg.max_iterations.max(50) {
+        let l1 = step(lambda);
+        steps += 1;
+        if done(lambda, l1) {
+            lambda = l1;
             break;
         }
+        let l2 = step(l1);
+        steps += 1;
+        if done(l1, l2) {
+            lambda = l2;
+            break;
+        }
+        let denom = l2 - 2.0 * l1 + lambda;
+        let jump = lambda - (l1 - lambda) * (l1 - lambda) / denom;
+        lambda = if jump.is_finite() && jump >= 0.5 * l2 && jump <= l2 {
+            jump
+        } else {
+            l2
+        };
     }
     report.expected_matches = lambda * all_pairs;
     model.prior = lambda;

@@ -156,3 +156,44 @@ pub fn cluster(n: usize, pairs: &[ScoredPair], threshold: f64) -> Vec<u32> {
         threshold,
     )
 }
+
+/// A storage order that puts records likely to be blocked together next to
+/// each other: by fuzzy given name, then surname, then birth year (records
+/// without a name last, in input order). Scoring reads both records of
+/// every candidate pair; with the records of a block adjacent in memory
+/// those reads mostly hit the cache. Returns positions into `features`;
+/// reorder the records (and anything indexed like them) by it before
+/// blocking. Deterministic: ties keep input order.
+pub fn locality_order(features: &[Features]) -> Vec<u32> {
+    let key = |f: &Features| {
+        let name = f.name.as_ref();
+        (
+            name.is_none(),
+            name.and_then(|n| n.fuzzy_given_key()).unwrap_or(0),
+            name.and_then(|n| n.surname_key()).unwrap_or(0),
+            f.birth_year().unwrap_or(i32::MIN),
+        )
+    };
+    let mut order: Vec<(_, u32)> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (key(f), i as u32))
+        .collect();
+    order.sort_unstable();
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Reorders `items` so that `out[k] = items[order[k]]` (`order` a
+/// permutation, e.g. from [`locality_order`]).
+pub fn apply_order<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
+    assert_eq!(items.len(), order.len(), "order must be a permutation");
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order
+        .iter()
+        .map(|&i| {
+            slots[i as usize]
+                .take()
+                .expect("order must be a permutation")
+        })
+        .collect()
+}
