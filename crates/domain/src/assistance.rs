@@ -351,6 +351,16 @@ struct EntryFile {
     review_months_b: u32,
     review_months_c_urban: u32,
     review_months_c_rural: u32,
+    circles: Circles,
+}
+
+/// 三个圈层: which categories each circle holds (configurable: no national definition).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Circles {
+    pub inner: Vec<String>,
+    pub middle: Vec<String>,
+    pub outer: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -373,6 +383,8 @@ pub struct AssistanceSettings {
     pub refusal_notice_working_days: u32,
     /// Months between reviews per class: A, B, C in towns, C in the countryside.
     pub review_months: [u32; 4],
+    /// The circle of each category (inner 0, middle 1, outer 2).
+    pub circles: Vec<(Category, Circle)>,
 }
 
 impl AssistanceSettings {
@@ -430,6 +442,75 @@ pub fn classify(members: &[Capacity]) -> ReviewClass {
         ReviewClass::A
     } else {
         ReviewClass::B
+    }
+}
+
+code_enum! {
+    /// 低收入人口的 6 类 (国办发〔2023〕39号).
+    pub enum Category {
+        /// 低保对象
+        Dibao = "dibao",
+        /// 特困人员
+        Tekun = "tekun",
+        /// 防止返贫监测对象
+        Fanpin = "fanpin",
+        /// 低保边缘家庭成员
+        Bianyuan = "bianyuan",
+        /// 刚性支出困难家庭成员
+        Gangxing = "gangxing",
+        /// 其他困难人员
+        Other = "other",
+    }
+}
+
+code_enum! {
+    pub enum Circle {
+        Inner = "inner",
+        Middle = "middle",
+        Outer = "outer",
+    }
+}
+
+/// The categories a household is in: its enrolled items, a temporary help in the last year
+/// (其他困难人员), and the 防止返贫 monitoring flag set by the township.
+pub fn categories(
+    enrolled: &[Item],
+    recent_temporary_help: bool,
+    monitored: bool,
+) -> Vec<Category> {
+    let mut out = Vec::new();
+    for i in enrolled {
+        let c = match i {
+            Item::Dibao => Category::Dibao,
+            Item::Tekun => Category::Tekun,
+            Item::Bianyuan => Category::Bianyuan,
+            Item::Gangxing => Category::Gangxing,
+            Item::LinshiEmergency | Item::LinshiSpending => Category::Other,
+            _ => continue,
+        };
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    if recent_temporary_help && !out.contains(&Category::Other) {
+        out.push(Category::Other);
+    }
+    if monitored {
+        out.push(Category::Fanpin);
+    }
+    out
+}
+
+impl AssistanceSettings {
+    /// The innermost circle among a household's categories.
+    pub fn circle(&self, cats: &[Category]) -> Option<Circle> {
+        cats.iter()
+            .filter_map(|c| self.circles.iter().find(|(x, _)| x == c).map(|(_, k)| *k))
+            .min_by_key(|k| match k {
+                Circle::Inner => 0,
+                Circle::Middle => 1,
+                Circle::Outer => 2,
+            })
     }
 }
 
@@ -508,6 +589,24 @@ impl AssistanceBook {
             {
                 return Err(Invalid(format!("{at}: review months out of range")));
             }
+            let mut circles = Vec::new();
+            for (list, circle) in [
+                (&e.circles.inner, Circle::Inner),
+                (&e.circles.middle, Circle::Middle),
+                (&e.circles.outer, Circle::Outer),
+            ] {
+                for c in list {
+                    let cat = Category::parse(c)
+                        .ok_or_else(|| Invalid(format!("{at}: unknown category {c}")))?;
+                    if circles.iter().any(|(x, _)| *x == cat) {
+                        return Err(Invalid(format!("{at}: category {c} in two circles")));
+                    }
+                    circles.push((cat, circle));
+                }
+            }
+            if circles.len() != Category::ALL.len() {
+                return Err(Invalid(format!("{at}: every category needs a circle")));
+            }
             if entries.iter().any(|x| x.region == region && x.from == from) {
                 return Err(Invalid(format!("{at}: twice")));
             }
@@ -525,6 +624,7 @@ impl AssistanceBook {
                     e.review_months_c_urban,
                     e.review_months_c_rural,
                 ],
+                circles,
             });
         }
         if !entries.iter().any(|e| e.region.is_nation()) {
@@ -860,6 +960,31 @@ mod tests {
         assert_eq!(
             s.next_review(ReviewClass::B, false, d("2026-01-31")),
             d("2027-01-31")
+        );
+    }
+
+    #[test]
+    fn categories_and_circles_follow_the_configured_grouping() {
+        let s = AssistanceBook::shipped()
+            .for_region(&RegionCode::nation(), d("2026-07-01"))
+            .clone();
+        let cats = categories(&[Item::Bianyuan, Item::ReferralMedical], true, false);
+        assert_eq!(cats, vec![Category::Bianyuan, Category::Other]);
+        assert_eq!(s.circle(&cats), Some(Circle::Middle));
+        assert_eq!(
+            s.circle(&categories(&[Item::Dibao], false, true)),
+            Some(Circle::Inner)
+        );
+        assert_eq!(s.circle(&categories(&[], false, true)), Some(Circle::Outer));
+        assert_eq!(s.circle(&[]), None);
+        let twice = ASSISTANCE_TOML.replacen(
+            "outer = [\"fanpin\", \"other\"]",
+            "outer = [\"fanpin\", \"dibao\"]",
+            1,
+        );
+        assert!(
+            AssistanceBook::parse(&twice).is_err(),
+            "a category in two circles"
         );
     }
 

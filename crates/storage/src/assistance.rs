@@ -58,6 +58,8 @@ pub struct Household {
     pub housing: String,
     pub bank_account_masked: Option<String>,
     pub members: i64,
+    /// 防止返贫监测对象: set by the township.
+    pub monitored: bool,
     pub version: i64,
 }
 
@@ -243,7 +245,7 @@ pub struct DecisionInput {
     pub rules_version: String,
 }
 
-const HOUSEHOLD_COLS: &str = "h.id, h.region_code, h.head_name, h.address, h.area, h.housing, h.bank_account_enc, h.version, \
+const HOUSEHOLD_COLS: &str = "h.id, h.region_code, h.head_name, h.address, h.area, h.housing, h.bank_account_enc, h.monitored, h.version, \
      (SELECT COUNT(*) FROM household_members m WHERE m.household_id = h.id AND m.left_on IS NULL) AS members";
 const MEMBER_COLS: &str = "id, household_id, name, relation, resident_id_enc, sex, birth_date, disability, disability_grade, \
      health_enc, work_ability, schooling, joined_on, left_on";
@@ -307,6 +309,7 @@ impl Db {
                 .keys()
                 .masked(BANK_AAD, bank, jiuzhu_domain::mask::phone),
             members: r.try_get("members")?,
+            monitored: r.try_get::<i64, _>("monitored")? != 0,
             version: r.try_get("version")?,
         })
     }
@@ -1891,5 +1894,76 @@ impl Db {
                 })
             })
             .collect()
+    }
+}
+
+impl Db {
+    /// The items a household is enrolled in on `on`, and whether it had temporary help in
+    /// the year before: what its categories are made of.
+    pub async fn household_enrolment(
+        &self,
+        household_id: i64,
+        on: NaiveDate,
+    ) -> Result<(Vec<Item>, bool)> {
+        let rows = sqlx::query(
+            "SELECT item, approved_on FROM application_items WHERE household_id = $1 AND state = 'approved' \
+             AND approved_on <= $2 AND (ended_on IS NULL OR ended_on > $2)",
+        )
+        .bind(household_id)
+        .bind(day(on))
+        .fetch_all(self.reader())
+        .await?;
+        let year_ago = day(on - chrono::Duration::days(365));
+        let mut items = Vec::new();
+        let mut recent = false;
+        for r in &rows {
+            let item: String = r.try_get("item")?;
+            let approved: String = r.try_get("approved_on")?;
+            match Item::parse(&item) {
+                Some(Item::LinshiEmergency | Item::LinshiSpending) => {
+                    recent |= approved >= year_ago;
+                }
+                Some(i) => items.push(i),
+                None => {}
+            }
+        }
+        Ok((items, recent))
+    }
+
+    /// Marks a household as monitored for falling back into poverty (防止返贫监测), or not.
+    pub async fn household_set_monitored(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        monitored: bool,
+    ) -> Result<()> {
+        let h = self.household(id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE households SET monitored = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4")
+            .bind(monitored as i64)
+            .bind(now_ms())
+            .bind(id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "households", id).await);
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.monitored",
+                record_kind: "household",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("monitored", Some(h.monitored), Some(monitored))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

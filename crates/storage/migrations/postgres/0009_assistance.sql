@@ -9,6 +9,7 @@ CREATE TABLE households (
     address           TEXT NOT NULL DEFAULT '',
     area              TEXT NOT NULL,
     housing           TEXT NOT NULL DEFAULT '',
+    monitored         BIGINT NOT NULL DEFAULT 0,
     bank_account_enc  BYTEA,
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL,

@@ -9,6 +9,7 @@ CREATE TABLE households (
     address           TEXT NOT NULL DEFAULT '',
     area              TEXT NOT NULL,
     housing           TEXT NOT NULL DEFAULT '',
+    monitored         INTEGER NOT NULL DEFAULT 0,
     bank_account_enc  BLOB,
     created_at        INTEGER NOT NULL,
     updated_at        INTEGER NOT NULL,

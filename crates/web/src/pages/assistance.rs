@@ -440,6 +440,8 @@ struct HouseholdPage {
     monthly_income: String,
     disabilities: &'static [&'static str],
     payments: Vec<jiuzhu_storage::assistance::Payment>,
+    categories: Vec<&'static str>,
+    circle: Option<&'static str>,
 }
 
 impl HouseholdPage {
@@ -546,6 +548,15 @@ async fn household_page(
     q: Option<&ListQuery>,
     err: FormError,
 ) -> AppResult<Response> {
+    let (enrolled, recent) = st.db.household_enrolment(h.id, today()).await?;
+    let cats = jiuzhu_domain::assistance::categories(&enrolled, recent, h.monitored);
+    let region = RegionCode::try_from(h.region_code.clone())
+        .map_err(|_| AppError::invalid("region_code_invalid", ""))?;
+    let circle = st
+        .assistance
+        .for_region(&region, today())
+        .circle(&cats)
+        .map(|c| c.as_str());
     let finances = st.db.finances_on(h.id, today()).await?;
     let income: i64 = finances
         .iter()
@@ -596,6 +607,8 @@ async fn household_page(
         today: today().format("%Y-%m-%d").to_string(),
         monthly_income: Fen(income).to_string(),
         payments: st.db.payments_of_household(h.id).await?,
+        categories: cats.iter().map(|c| c.as_str()).collect(),
+        circle,
         disabilities: &[
             "physical",
             "intellectual",
@@ -1984,4 +1997,35 @@ pub async fn stats_xlsx(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct MonitoredForm {
+    #[serde(default, deserialize_with = "super::text_or_number")]
+    pub version: String,
+    #[serde(default)]
+    pub monitored: String,
+}
+
+/// 防止返贫监测: the township marks (or unmarks) a household it watches.
+pub async fn set_monitored(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<MonitoredForm>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Update).await?;
+    let result = async {
+        let v = f
+            .version
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("version_required", ""))?;
+        st.db
+            .household_set_monitored(&ctx.actor, h.id, v, f.monitored == "1")
+            .await?;
+        Ok("saved")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
 }
