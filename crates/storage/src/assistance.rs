@@ -1967,3 +1967,95 @@ impl Db {
         Ok(())
     }
 }
+
+/// A door-to-door visit as the phone records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Visit {
+    pub id: i64,
+    pub visited_at: i64,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub people_seen: i64,
+    pub saw_applicant: bool,
+    pub note: String,
+    pub actor_name: String,
+}
+
+impl Db {
+    /// Records a visit; the time is when it is recorded, the position the phone's.
+    pub async fn visit_record(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        position: Option<(f64, f64)>,
+        people_seen: i64,
+        saw_applicant: bool,
+        note: &str,
+    ) -> Result<()> {
+        if !(0..=30).contains(&people_seen) {
+            return Err(StoreError::Invalid("count_invalid"));
+        }
+        if too_long(note, 1000) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        if position.is_some_and(|(a, b)| !jiuzhu_domain::outreach::valid_position(a, b)) {
+            return Err(StoreError::Invalid("position_invalid"));
+        }
+        let h = self.household(household_id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO household_visits (household_id, region_code, visited_at, lat, lng, people_seen, saw_applicant, note, actor_name) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
+        )
+        .bind(household_id)
+        .bind(region.to_string())
+        .bind(now_ms())
+        .bind(position.map(|p| p.0))
+        .bind(position.map(|p| p.1))
+        .bind(people_seen)
+        .bind(saw_applicant as i64)
+        .bind(note.trim().to_string())
+        .bind(actor.name.clone())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.visit",
+                record_kind: "household_visit",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("people_seen", None::<i64>, Some(people_seen))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn visits(&self, household_id: i64) -> Result<Vec<Visit>> {
+        let rows = sqlx::query(
+            "SELECT id, visited_at, lat, lng, people_seen, saw_applicant, note, actor_name FROM household_visits \
+             WHERE household_id = $1 ORDER BY visited_at DESC LIMIT 50",
+        )
+        .bind(household_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Visit {
+                    id: r.try_get("id")?,
+                    visited_at: r.try_get("visited_at")?,
+                    lat: r.try_get("lat")?,
+                    lng: r.try_get("lng")?,
+                    people_seen: r.try_get("people_seen")?,
+                    saw_applicant: r.try_get::<i64, _>("saw_applicant")? != 0,
+                    note: r.try_get("note")?,
+                    actor_name: r.try_get("actor_name")?,
+                })
+            })
+            .collect()
+    }
+}

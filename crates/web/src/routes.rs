@@ -230,6 +230,7 @@ fn table(reg: Registry) -> Registry {
         .get("/households/{id}", View, Assistance, "A household's file: members, declarations, applications and decisions", pages::assistance::household_show)
         .post("/households/{id}/members", Update, Assistance, "Add a member", pages::assistance::member_add)
         .post("/households/{id}/members/{member}/leave", Update, Assistance, "A member leaves the household (dated)", pages::assistance::member_leave)
+        .post("/households/{id}/visits", Update, Assistance, "Record a door-to-door visit (入户走访) from a phone", pages::assistance::visit)
         .post("/households/{id}/monitored", Update, Assistance, "Mark a household for 防止返贫 monitoring (or not)", pages::assistance::set_monitored)
         .post("/households/{id}/finances", Update, Assistance, "Declare an income or an asset from a date", pages::assistance::finance_add)
         .post("/households/{id}/applications", Create, Assistance, "Accept a one-window application (社会救助一件事)", pages::assistance::application_create)

@@ -702,7 +702,7 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/reviews") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
-            | "/households/{id}/finances" | "/households/{id}/monitored" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
+            | "/households/{id}/finances" | "/households/{id}/monitored" | "/households/{id}/visits" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
         // 街面巡查: the public side, then staff.
         (_, "/street/report" | "/street/status" | "/rescue-posts") => public,
         ("GET", "/outreach" | "/outreach/events" | "/outreach/stats" | "/sightings" | "/sightings/{id}" | "/patrol" | "/contacts"
@@ -2856,7 +2856,28 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     // The file says why the amount is what it is, from when it is paid, and where the
     // household stands: a 低保 household is in the inner circle.
     let page = text_of(&clerk, format!("{}{file}", app.base)).await;
-    assert!(page.contains("低保对象") && page.contains("内圈层"), "categories and circle");
+    assert!(
+        page.contains("低保对象") && page.contains("内圈层"),
+        "categories and circle"
+    );
+    // A home visit from a phone, with its position.
+    let visited = post(
+        &clerk,
+        format!("{}{file}/visits", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("people_seen", "2".into()),
+            ("saw_applicant", "1".into()),
+            ("lat", "28.4521".into()),
+            ("lng", "119.9149".into()),
+            ("note", "透析后在家休养，家中整洁".into()),
+        ],
+    )
+    .await;
+    assert_eq!(visited.status(), StatusCode::SEE_OTHER);
+    let visits = app.db.visits(hid).await.unwrap();
+    assert_eq!(visits.len(), 1);
+    assert!(visits[0].saw_applicant && visits[0].lat.is_some());
     assert!(
         page.contains("符合最低生活保障条件"),
         "the applicant's sentence"

@@ -49,3 +49,18 @@ CREATE TABLE item_reviews (
     at             INTEGER NOT NULL
 );
 CREATE INDEX item_reviews_item ON item_reviews(item_id);
+
+-- 入户走访: door-to-door visits (每户必入、入户见人) with where and when, and who was seen.
+CREATE TABLE household_visits (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    household_id  INTEGER NOT NULL REFERENCES households(id),
+    region_code   TEXT NOT NULL,
+    visited_at    INTEGER NOT NULL,
+    lat           REAL,
+    lng           REAL,
+    people_seen   INTEGER NOT NULL,
+    saw_applicant INTEGER NOT NULL DEFAULT 0,
+    note          TEXT NOT NULL DEFAULT '',
+    actor_name    TEXT NOT NULL
+);
+CREATE INDEX household_visits_household ON household_visits(household_id, visited_at);

@@ -442,6 +442,7 @@ struct HouseholdPage {
     payments: Vec<jiuzhu_storage::assistance::Payment>,
     categories: Vec<&'static str>,
     circle: Option<&'static str>,
+    visits: Vec<jiuzhu_storage::assistance::Visit>,
 }
 
 impl HouseholdPage {
@@ -607,6 +608,7 @@ async fn household_page(
         today: today().format("%Y-%m-%d").to_string(),
         monthly_income: Fen(income).to_string(),
         payments: st.db.payments_of_household(h.id).await?,
+        visits: st.db.visits(h.id).await?,
         categories: cats.iter().map(|c| c.as_str()).collect(),
         circle,
         disabilities: &[
@@ -2023,6 +2025,54 @@ pub async fn set_monitored(
             .map_err(|_| AppError::invalid("version_required", ""))?;
         st.db
             .household_set_monitored(&ctx.actor, h.id, v, f.monitored == "1")
+            .await?;
+        Ok("saved")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct VisitForm {
+    #[serde(default, deserialize_with = "super::text_or_float")]
+    pub lat: String,
+    #[serde(default, deserialize_with = "super::text_or_float")]
+    pub lng: String,
+    #[serde(default, deserialize_with = "super::text_or_number")]
+    pub people_seen: String,
+    #[serde(default)]
+    pub saw_applicant: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// 入户走访 from a phone: where (if the phone shares it), who was seen, what was found.
+pub async fn visit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<VisitForm>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Update).await?;
+    let result = async {
+        let position = match (f.lat.trim().parse::<f64>(), f.lng.trim().parse::<f64>()) {
+            (Ok(a), Ok(b)) => Some((a, b)),
+            _ => None,
+        };
+        let people = f
+            .people_seen
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("count_invalid", "people_seen"))?;
+        st.db
+            .visit_record(
+                &ctx.actor,
+                h.id,
+                position,
+                people,
+                !f.saw_applicant.is_empty(),
+                &f.note,
+            )
             .await?;
         Ok("saved")
     }
