@@ -2059,3 +2059,173 @@ impl Db {
             .collect()
     }
 }
+
+/// One measure of a household's plan (一户一策).
+#[derive(Debug, Clone, Serialize)]
+pub struct Measure {
+    pub id: i64,
+    pub measure: String,
+    pub owner: String,
+    pub due_on: String,
+    /// open / done / dropped
+    pub status: String,
+    pub review_note: String,
+    pub version: i64,
+}
+
+/// A station stay of a household member, for the household file.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberCase {
+    pub case_id: i64,
+    pub case_no: String,
+    pub member: String,
+    pub state: String,
+    pub registered_at: i64,
+    pub departed_at: Option<i64>,
+}
+
+impl Db {
+    pub async fn measure_add(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        measure: &str,
+        owner: &str,
+        due_on: NaiveDate,
+    ) -> Result<()> {
+        if measure.trim().is_empty() || owner.trim().is_empty() {
+            return Err(StoreError::Invalid("measure_required"));
+        }
+        if too_long(measure, 300) || too_long(owner, 50) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let h = self.household(household_id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO household_measures (household_id, region_code, measure, owner, due_on, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$6) RETURNING id",
+        )
+        .bind(household_id)
+        .bind(region.to_string())
+        .bind(measure.trim().to_string())
+        .bind(owner.trim().to_string())
+        .bind(day(due_on))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.measure_add",
+                record_kind: "household_measure",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("measure", None::<String>, Some(measure.trim()))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A measure reviewed: done or dropped, with what was found.
+    pub async fn measure_review(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        measure_id: i64,
+        expected_version: i64,
+        status: &str,
+        note: &str,
+    ) -> Result<()> {
+        if !matches!(status, "open" | "done" | "dropped") {
+            return Err(StoreError::Invalid("measure_status_invalid"));
+        }
+        if too_long(note, 500) {
+            return Err(StoreError::Invalid("text_too_long"));
+        }
+        let h = self.household(household_id).await?;
+        let region = stored_region(h.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE household_measures SET status = $1, review_note = $2, updated_at = $3, version = version + 1 \
+             WHERE id = $4 AND household_id = $5 AND version = $6",
+        )
+        .bind(status.to_string())
+        .bind(note.trim().to_string())
+        .bind(now_ms())
+        .bind(measure_id)
+        .bind(household_id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(stale(&mut tx, "household_measures", measure_id).await);
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.measure_review",
+                record_kind: "household_measure",
+                record_id: measure_id.to_string(),
+                region: &region,
+                changes: vec![Change::new("status", None::<String>, Some(status))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn measures(&self, household_id: i64) -> Result<Vec<Measure>> {
+        let rows = sqlx::query(
+            "SELECT id, measure, owner, due_on, status, review_note, version FROM household_measures \
+             WHERE household_id = $1 ORDER BY status = 'open' DESC, due_on, id",
+        )
+        .bind(household_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Measure {
+                    id: r.try_get("id")?,
+                    measure: r.try_get("measure")?,
+                    owner: r.try_get("owner")?,
+                    due_on: r.try_get("due_on")?,
+                    status: r.try_get("status")?,
+                    review_note: r.try_get("review_note")?,
+                    version: r.try_get("version")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Station stays of the household's members, found by the identity number's blind index
+    /// (the same person, never a name match).
+    pub async fn member_cases(&self, household_id: i64) -> Result<Vec<MemberCase>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.case_no, m.name, c.state, c.registered_at, c.departed_at FROM household_members m \
+             JOIN persons p ON p.resident_id_idx = m.resident_id_idx JOIN cases c ON c.person_id = p.id \
+             WHERE m.household_id = $1 AND m.resident_id_idx IS NOT NULL ORDER BY c.registered_at DESC LIMIT 50",
+        )
+        .bind(household_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberCase {
+                    case_id: r.try_get(0)?,
+                    case_no: r.try_get(1)?,
+                    member: r.try_get(2)?,
+                    state: r.try_get(3)?,
+                    registered_at: r.try_get(4)?,
+                    departed_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -230,6 +230,8 @@ fn table(reg: Registry) -> Registry {
         .get("/households/{id}", View, Assistance, "A household's file: members, declarations, applications and decisions", pages::assistance::household_show)
         .post("/households/{id}/members", Update, Assistance, "Add a member", pages::assistance::member_add)
         .post("/households/{id}/members/{member}/leave", Update, Assistance, "A member leaves the household (dated)", pages::assistance::member_leave)
+        .post("/households/{id}/measures", Update, Assistance, "Add a measure to the household's plan (一户一策)", pages::assistance::measure_add)
+        .post("/households/{id}/measures/{measure}/review", Update, Assistance, "Review a measure: done or dropped", pages::assistance::measure_review)
         .post("/households/{id}/visits", Update, Assistance, "Record a door-to-door visit (入户走访) from a phone", pages::assistance::visit)
         .post("/households/{id}/monitored", Update, Assistance, "Mark a household for 防止返贫 monitoring (or not)", pages::assistance::set_monitored)
         .post("/households/{id}/finances", Update, Assistance, "Declare an income or an asset from a date", pages::assistance::finance_add)

@@ -702,7 +702,7 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/reviews") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
-            | "/households/{id}/finances" | "/households/{id}/monitored" | "/households/{id}/visits" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
+            | "/households/{id}/finances" | "/households/{id}/monitored" | "/households/{id}/visits" | "/households/{id}/measures" | "/households/{id}/measures/{measure}/review" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
         // 街面巡查: the public side, then staff.
         (_, "/street/report" | "/street/status" | "/rescue-posts") => public,
         ("GET", "/outreach" | "/outreach/events" | "/outreach/stats" | "/sightings" | "/sightings/{id}" | "/patrol" | "/contacts"
@@ -838,6 +838,7 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         .replace("{code}", "en")
         .replace("{kind}", "search_notice")
         .replace("{member}", "1")
+        .replace("{measure}", "1")
         .replace("{form}", "intake")
         .replace("{*path}", "app-1.css")
 }
@@ -2878,6 +2879,39 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     let visits = app.db.visits(hid).await.unwrap();
     assert_eq!(visits.len(), 1);
     assert!(visits[0].saw_applicant && visits[0].lat.is_some());
+    // 一户一策: a measure with its owner and date, then done.
+    let added = post(
+        &clerk,
+        format!("{}{file}/measures", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("measure", "协助申请医疗救助，减轻透析费用".into()),
+            ("owner", "徐建军".into()),
+            (
+                "due_on",
+                (today + chrono::Duration::days(30))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let m = app.db.measures(hid).await.unwrap()[0].clone();
+    assert_eq!(m.status, "open");
+    let reviewed = post(
+        &clerk,
+        format!("{}{file}/measures/{}/review", app.base, m.id),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("version", m.version.to_string()),
+            ("status", "done".into()),
+            ("note", "医疗救助已批".into()),
+        ],
+    )
+    .await;
+    assert_eq!(reviewed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.db.measures(hid).await.unwrap()[0].status, "done");
     assert!(
         page.contains("符合最低生活保障条件"),
         "the applicant's sentence"

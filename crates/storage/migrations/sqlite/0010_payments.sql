@@ -64,3 +64,19 @@ CREATE TABLE household_visits (
     actor_name    TEXT NOT NULL
 );
 CREATE INDEX household_visits_household ON household_visits(household_id, visited_at);
+
+-- 一户一策: the household's plan of measures, each with an owner and a date, reviewed over time.
+CREATE TABLE household_measures (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    household_id  INTEGER NOT NULL REFERENCES households(id),
+    region_code   TEXT NOT NULL,
+    measure       TEXT NOT NULL,
+    owner         TEXT NOT NULL,
+    due_on        TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'open',
+    review_note   TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX household_measures_household ON household_measures(household_id);

@@ -443,6 +443,8 @@ struct HouseholdPage {
     categories: Vec<&'static str>,
     circle: Option<&'static str>,
     visits: Vec<jiuzhu_storage::assistance::Visit>,
+    measures: Vec<jiuzhu_storage::assistance::Measure>,
+    cases: Vec<jiuzhu_storage::assistance::MemberCase>,
 }
 
 impl HouseholdPage {
@@ -609,6 +611,8 @@ async fn household_page(
         monthly_income: Fen(income).to_string(),
         payments: st.db.payments_of_household(h.id).await?,
         visits: st.db.visits(h.id).await?,
+        measures: st.db.measures(h.id).await?,
+        cases: st.db.member_cases(h.id).await?,
         categories: cats.iter().map(|c| c.as_str()).collect(),
         circle,
         disabilities: &[
@@ -2073,6 +2077,64 @@ pub async fn visit(
                 !f.saw_applicant.is_empty(),
                 &f.note,
             )
+            .await?;
+        Ok("saved")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct MeasureForm {
+    #[serde(default)]
+    pub measure: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub due_on: String,
+    #[serde(default, deserialize_with = "super::text_or_number")]
+    pub version: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// 一户一策: a measure with its owner and date.
+pub async fn measure_add(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<MeasureForm>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Update).await?;
+    let result = async {
+        let due = date_field(&f.due_on, "due_on")?;
+        st.db
+            .measure_add(&ctx.actor, h.id, &f.measure, &f.owner, due)
+            .await?;
+        Ok("saved")
+    }
+    .await;
+    on_household(&st, &ctx, h, result).await
+}
+
+pub async fn measure_review(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, measure)): Path<(String, String)>,
+    Form(f): Form<MeasureForm>,
+) -> AppResult<Response> {
+    let h = load_household(&st, &ctx, &id, Perm::Update).await?;
+    let measure = parse_id(&measure)?;
+    let result = async {
+        let v = f
+            .version
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("version_required", ""))?;
+        st.db
+            .measure_review(&ctx.actor, h.id, measure, v, &f.status, &f.note)
             .await?;
         Ok("saved")
     }
