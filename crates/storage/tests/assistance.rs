@@ -484,5 +484,29 @@ async fn story(url: &str) {
         .await
         .unwrap();
     assert_eq!(drill.total, 1);
+    // The plan of measures orders open ones first, on both engines.
+    db.measure_add(&a, h.id, "申请医疗救助", "徐建军", d("2026-08-01"))
+        .await
+        .unwrap();
+    db.measure_add(&a, h.id, "推荐公益岗位", "王敏", d("2026-07-15"))
+        .await
+        .unwrap();
+    let ms = db.measures(h.id).await.unwrap();
+    let first = ms
+        .iter()
+        .find(|m| m.measure == "推荐公益岗位")
+        .unwrap()
+        .clone();
+    db.measure_review(&a, h.id, first.id, first.version, "done", "已上岗")
+        .await
+        .unwrap();
+    let ms = db.measures(h.id).await.unwrap();
+    assert_eq!(ms[0].measure, "申请医疗救助", "open first");
+    assert_eq!(ms[1].status, "done");
+    assert!(db.member_cases(h.id).await.unwrap().is_empty());
+    db.visit_record(&a, h.id, Some((28.45, 119.91)), 2, true, "")
+        .await
+        .unwrap();
+    assert_eq!(db.visits(h.id).await.unwrap().len(), 1);
     db.close().await;
 }
