@@ -91,7 +91,7 @@ for i, cols in enumerate(rule_columns):
     blocking_rules.append(f"{eq} AND (l.cut_{i} = '0' OR {refine})")
 print("blocking rules:")
 for i, r in enumerate(blocking_rules):
-    print("   ", r if isinstance(r, str) else " = ".join(rule_columns[i]) + " (equal)")
+    print("   ", r if isinstance(r, str) else " AND ".join(f"l.{c} = r.{c}" for c in rule_columns[i]))
 
 name = cl.CustomComparison(
     output_column_name="name",

@@ -343,16 +343,37 @@ fn near_sorted(ya: i32, yb: i32, window: i32) -> bool {
 impl<'a> Blocker<'a> {
     /// Computes all keys (plain rules, no block is refined).
     pub fn new(rules: &'a [BlockingRule], features: &[Features]) -> Blocker<'a> {
-        let mut keys = Vec::with_capacity(features.len() * rules.len());
-        for f in features {
-            keys.extend(rules.iter().map(|r| {
-                let k = r.key(f);
-                if k == NO_KEY {
-                    k
-                } else {
-                    (k & !WINDOWED).max(1)
+        Blocker::new_on(rules, features, 1)
+    }
+
+    /// As [`Blocker::new`], computing the keys on `threads` threads.
+    pub fn new_on(rules: &'a [BlockingRule], features: &[Features], threads: usize) -> Blocker<'a> {
+        // Filled in place, contiguous shares per thread: no second copy.
+        let width = rules.len();
+        let mut keys = vec![NO_KEY; features.len() * width];
+        let fill = |fs: &[Features], out: &mut [u64]| {
+            for (f, row) in fs.iter().zip(out.chunks_mut(width.max(1))) {
+                for (slot, rule) in row.iter_mut().zip(rules) {
+                    let k = rule.key(f);
+                    *slot = if k == NO_KEY {
+                        k
+                    } else {
+                        (k & !WINDOWED).max(1)
+                    };
                 }
-            }));
+            }
+        };
+        let threads = threads.max(1);
+        if threads == 1 || features.len() < 1024 || width == 0 {
+            fill(features, &mut keys);
+        } else {
+            let chunk = features.len().div_ceil(threads);
+            let fill = &fill;
+            std::thread::scope(|scope| {
+                for (fs, out) in features.chunks(chunk).zip(keys.chunks_mut(chunk * width)) {
+                    scope.spawn(move || fill(fs, out));
+                }
+            });
         }
         Blocker {
             rules,
@@ -418,7 +439,18 @@ impl<'a> Blocker<'a> {
         features: &[Features],
         refine: Refinement,
     ) -> Blocker<'a> {
-        let mut b = Blocker::new(rules, features);
+        Blocker::with_max_block_on(rules, features, refine, 1)
+    }
+
+    /// As [`Blocker::with_max_block`], computing the keys on `threads`
+    /// threads (the result does not depend on it).
+    pub fn with_max_block_on(
+        rules: &'a [BlockingRule],
+        features: &[Features],
+        refine: Refinement,
+        threads: usize,
+    ) -> Blocker<'a> {
+        let mut b = Blocker::new_on(rules, features, threads);
         let n_rules = rules.len();
         b.years = features
             .iter()
@@ -556,10 +588,25 @@ impl<'a> Blocker<'a> {
         dedupe: bool,
         f: &mut impl FnMut(u32, u32),
     ) {
+        self.walk_rows(sorted, p, rule, dedupe, &|_| true, f)
+    }
+
+    fn walk_rows(
+        &self,
+        sorted: &[Sorted],
+        p: Piece,
+        rule: usize,
+        dedupe: bool,
+        row: &impl Fn(u32) -> bool,
+        f: &mut impl FnMut(u32, u32),
+    ) {
         let group = &sorted[p.start..p.end];
         let windowed = group[0].0 & WINDOWED != 0;
         for i in p.from..p.to {
             let (_, ya, a) = group[i];
+            if !row(a) {
+                continue;
+            }
             for &(_, yb, b) in &group[i + 1..] {
                 if windowed && !near_sorted(ya, yb, self.window) {
                     break;
@@ -611,6 +658,23 @@ impl<'a> Blocker<'a> {
         init: impl Fn() -> S + Sync,
         f: impl Fn(&mut S, u32, u32, usize) + Sync,
     ) -> Vec<S> {
+        self.par_for_each_pair_from_rows(threads, |_| true, init, f)
+    }
+
+    /// As [`Blocker::par_for_each_pair`], but only the pairs enumerated
+    /// from the rows (records) `row` accepts: each pair `(a, b)` belongs to
+    /// exactly one of its two records' rows (the one first in its block's
+    /// order), so a row sample that keeps each record with probability q is
+    /// a sample of pairs, each kept with probability q, without walking the
+    /// others.
+    pub fn par_for_each_pair_from_rows<S: Send>(
+        &self,
+        threads: usize,
+        row: impl Fn(u32) -> bool + Sync,
+        init: impl Fn() -> S + Sync,
+        f: impl Fn(&mut S, u32, u32, usize) + Sync,
+    ) -> Vec<S> {
+        let row = &row;
         let threads = threads.max(1);
         let mut states: Vec<S> = (0..threads).map(|_| init()).collect();
         for rule in 0..self.rules.len() {
@@ -619,7 +683,7 @@ impl<'a> Blocker<'a> {
             if threads == 1 {
                 for p in &all {
                     let st = &mut states[0];
-                    self.walk(&sorted, *p, rule, true, &mut |a, b| f(st, a, b, rule));
+                    self.walk_rows(&sorted, *p, rule, true, row, &mut |a, b| f(st, a, b, rule));
                 }
                 continue;
             }
@@ -642,7 +706,9 @@ impl<'a> Blocker<'a> {
                 for (st, run) in states.iter_mut().zip(runs) {
                     scope.spawn(move || {
                         for p in run {
-                            self.walk(sorted, *p, rule, true, &mut |a, b| f(st, a, b, rule));
+                            self.walk_rows(sorted, *p, rule, true, row, &mut |a, b| {
+                                f(st, a, b, rule)
+                            });
                         }
                     });
                 }

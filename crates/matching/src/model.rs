@@ -772,9 +772,11 @@ pub fn estimate_prior(
     cfg: &TrainingConfig,
     report: &mut TrainingReport,
 ) {
-    // The sampling rate comes from the pairs before deduplication (cheap:
-    // block sizes only), an upper bound on the candidate pairs, which are
-    // counted on the same pass.
+    // Pairs are sampled by row: a record is kept with probability `rate`
+    // (a hash of its position), and the pairs enumerated from kept rows are
+    // scored; the others are never walked. The rate comes from the pairs
+    // before deduplication (cheap: block sizes only), an upper bound on the
+    // candidate pairs; below the cap every pair is taken.
     let upper = blocker.par_raw_pair_total(cfg.threads);
     let rate = sample_rate(upper, cfg.max_pairs_per_session);
     let no_prior = Model {
@@ -783,25 +785,25 @@ pub fn estimate_prior(
     };
     let table = no_prior.weight_table();
     let cache = tf.per_record(features);
-    let parts = blocker.par_for_each_pair(
-        cfg.threads,
-        || (Vec::new(), 0u64),
-        |(w, n): &mut (Vec<f64>, u64), a, b, _| {
-            *n += 1;
-            if keep_pair(a, b, rate) {
+    let weights: Vec<f64> = blocker
+        .par_for_each_pair_from_rows(
+            cfg.threads,
+            |a| keep_pair(a, u32::MAX, rate),
+            Vec::new,
+            |w: &mut Vec<f64>, a, b, _| {
                 let (fa, fb) = (&features[a as usize], &features[b as usize]);
                 let v = compare_features(fa, fb, None);
                 w.push(no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache));
-            }
-        },
-    );
-    let total: u64 = parts.iter().map(|p| p.1).sum();
-    let weights: Vec<f64> = parts.into_iter().flat_map(|p| p.0).collect();
+            },
+        )
+        .concat();
+    // Candidate pairs, estimated from the sample (exact below the cap).
+    let total = weights.len() as f64 / rate;
     let all_pairs = (features.len() as f64 * (features.len() as f64 - 1.0) / 2.0).max(1.0);
-    let scale = total as f64 / weights.len().max(1) as f64;
+    let scale = 1.0 / rate;
     // Start from the largest possible value (every blocked pair a match);
     // the map is increasing in λ, so iteration descends to the largest fixed point.
-    let mut lambda = (total as f64 / all_pairs).clamp(1e-12, 0.5);
+    let mut lambda = (total / all_pairs).clamp(1e-12, 0.5);
     let step = |lambda: f64| {
         let pw = prior_weight(lambda);
         let expected = weights

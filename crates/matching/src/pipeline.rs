@@ -185,15 +185,53 @@ pub fn locality_order(features: &[Features]) -> Vec<u32> {
 
 /// Reorders `items` so that `out[k] = items[order[k]]` (`order` a
 /// permutation, e.g. from [`locality_order`]).
-pub fn apply_order<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
+pub fn apply_order<T>(mut items: Vec<T>, order: &[u32]) -> Vec<T> {
     assert_eq!(items.len(), order.len(), "order must be a permutation");
-    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    order
-        .iter()
-        .map(|&i| {
-            slots[i as usize]
-                .take()
-                .expect("order must be a permutation")
-        })
-        .collect()
+    // In place, cycle by cycle (no second copy of the records).
+    let mut done = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut k = start;
+        while !done[k] {
+            done[k] = true;
+            let src = order[k] as usize;
+            if src == start {
+                break;
+            }
+            assert!(!done[src], "order must be a permutation");
+            items.swap(k, src);
+            k = src;
+        }
+    }
+    items
+}
+
+/// Features of every record, computed on `threads` threads (contiguous
+/// shares, so the result is the same on any thread count).
+pub fn prepare_features(records: &[crate::record::Record], threads: usize) -> Vec<Features> {
+    par_map(records, threads, Features::from_record)
+}
+
+/// `items.iter().map(f)` on `threads` threads, in order.
+pub(crate) fn par_map<T: Sync, U: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> U + Sync,
+) -> Vec<U> {
+    let threads = threads.max(1);
+    if threads == 1 || items.len() < 1024 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(h.join().expect("worker thread"));
+        }
+        out
+    })
 }

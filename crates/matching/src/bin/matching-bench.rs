@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use jiuzhu_matching::gen::{generate, write_csv_with, GenConfig};
 use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, TrainingReport};
 use jiuzhu_matching::pipeline::{
-    apply_order, blocking_recall, cluster, locality_order, pair_metrics, score_blocked_pairs,
+    apply_order, blocking_recall, cluster, locality_order, pair_metrics, prepare_features,
+    score_blocked_pairs,
 };
 use jiuzhu_matching::rng::SplitMix64;
 use jiuzhu_matching::{
@@ -45,15 +46,16 @@ fn peak_rss_mib() -> f64 {
 
 fn make_blocker<'a>(rules: &'a [BlockingRule], features: &[Features], a: &Args) -> Blocker<'a> {
     if a.max_block == 0 {
-        Blocker::new(rules, features)
+        Blocker::new_on(rules, features, a.threads)
     } else {
-        Blocker::with_max_block(
+        Blocker::with_max_block_on(
             rules,
             features,
             Refinement {
                 max_block: a.max_block,
                 year_window: a.year_window,
             },
+            a.threads,
         )
     }
 }
@@ -189,7 +191,7 @@ fn main() {
         return;
     }
     let t = Instant::now();
-    let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+    let features: Vec<Features> = prepare_features(&g.records, a.threads);
     // Store the records of likely blocks next to each other (part of the
     // linkage, timed); the truth follows the same order for evaluation.
     let (features, truth) = if a.locality {
