@@ -2912,6 +2912,25 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     .await;
     assert_eq!(reviewed.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.db.measures(hid).await.unwrap()[0].status, "done");
+    // A change of circumstances: more income declared, and the file asks for a review.
+    assert!(!text_of(&clerk, format!("{}{file}", app.base))
+        .await
+        .contains("家庭情况有变化"));
+    let more = post(
+        &clerk,
+        format!("{}{file}/finances", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("kind", "income".into()),
+            ("category", "wages".into()),
+            ("amount", "2200.00".into()),
+        ],
+    )
+    .await;
+    assert_eq!(more.status(), StatusCode::SEE_OTHER);
+    assert!(text_of(&clerk, format!("{}{file}", app.base))
+        .await
+        .contains("家庭情况有变化"));
     assert!(
         page.contains("符合最低生活保障条件"),
         "the applicant's sentence"

@@ -414,6 +414,9 @@ pub struct ItemView {
     pub next: Vec<&'static str>,
     pub notice_ends: Option<String>,
     pub first_payment: Option<String>,
+    /// For an item being paid: what the rules give on today's declarations, when that
+    /// differs from what is paid (a change of circumstances to review).
+    pub reassessed: Option<String>,
 }
 
 pub struct AppView {
@@ -526,7 +529,25 @@ async fn app_views(st: &AppState, apps: Vec<Application>) -> AppResult<Vec<AppVi
         let mut items = Vec::new();
         for i in st.db.application_items(a.id).await? {
             let notice = i.notice_from.as_deref().and_then(parse_day);
+            let reassessed = if i.state() == ItemState::Approved && i.ended_on.is_none() {
+                let h = st.db.household(i.household_id).await?;
+                evaluate(st, &h, &i, today())
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|d| Some(d.amount.0) != i.amount_fen || !d.eligible)
+                    .map(|d| {
+                        if d.eligible {
+                            d.amount.to_string()
+                        } else {
+                            "0".to_string()
+                        }
+                    })
+            } else {
+                None
+            };
             items.push(ItemView {
+                reassessed,
                 explained: i.decision_json.as_deref().and_then(explained),
                 steps: st.db.item_steps(i.id).await?,
                 next: next_steps(&i, a.authorised),
