@@ -1761,6 +1761,28 @@ impl Db {
         self.application_item(item_id).await
     }
 
+    /// Every item being paid in the caller's jurisdiction (the spot-check draws from these).
+    pub async fn enrolled_items(&self, scopes: &[RegionCode]) -> Result<Vec<DueReview>> {
+        let mut s = Sql::new(&format!(
+            "SELECT i.{}, h.head_name FROM application_items i JOIN households h ON h.id = i.household_id \
+             WHERE i.state = 'approved' AND i.ended_on IS NULL AND i.item IN ('dibao', 'tekun')",
+            ITEM_COLS.replace(", ", ", i.")
+        ));
+        s.scope("i.region_code", scopes);
+        s.push(" ORDER BY i.id LIMIT 100000");
+        let rows = sqlx::query_with(s.text(), s.args())
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DueReview {
+                    item: item_row(r)?,
+                    head_name: r.try_get("head_name")?,
+                })
+            })
+            .collect()
+    }
+
     /// Approved items whose review falls due by `until`, soonest first.
     pub async fn reviews_due(
         &self,

@@ -699,7 +699,7 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/assistance/stats") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("POST", "/payments/{id}/approve") => vec!["approver"],
         ("POST", "/payments" | "/payment-items/{id}/result" | "/application-items/{id}/review") => vec!["clerk"],
-        ("GET", "/reviews") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
+        ("GET", "/reviews" | "/assistance/spot-check") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
             | "/households/{id}/finances" | "/households/{id}/monitored" | "/households/{id}/visits" | "/households/{id}/measures" | "/households/{id}/measures/{measure}/review" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
@@ -2912,6 +2912,15 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     .await;
     assert_eq!(reviewed.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.db.measures(hid).await.unwrap()[0].status, "done");
+    // The county's spot-check list draws the same households for the same draw number.
+    let draw = |seed: &'static str| {
+        let c = county.clone();
+        let url = format!("{}/assistance/spot-check?pct=100&seed={seed}", app.base);
+        async move { text_of(&c, url).await }
+    };
+    let all = draw("202611").await;
+    assert!(all.contains("周建华"), "100% draws everyone being paid");
+    assert_eq!(draw("x1").await, draw("x1").await);
     // A change of circumstances: more income declared, and the file asks for a review.
     assert!(!text_of(&clerk, format!("{}{file}", app.base))
         .await

@@ -2162,3 +2162,71 @@ pub async fn measure_review(
     .await;
     on_household(&st, &ctx, h, result).await
 }
+
+// ---------------------------------------------------------------------------------------
+// 抽查: the county's spot-check list
+
+#[derive(Template)]
+#[template(path = "assistance/spot_check.html")]
+struct SpotCheckPage {
+    l: Layout,
+    picked: Vec<jiuzhu_storage::assistance::DueReview>,
+    of: usize,
+    pct: u32,
+    seed: String,
+}
+
+/// A share of the households being paid, drawn reproducibly from a seed written on the list
+/// (the same seed draws the same households, so the draw can be checked afterwards).
+pub async fn spot_check(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let pct: u32 = q
+        .get("pct")
+        .map(|p| {
+            p.parse()
+                .map_err(|_| AppError::invalid("count_invalid", "pct"))
+        })
+        .transpose()?
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let seed = q
+        .get("seed")
+        .map(str::to_string)
+        .unwrap_or_else(|| today().format("%Y%m").to_string());
+    let all = st
+        .db
+        .enrolled_items(&ctx.scopes(Perm::View, Resource::Assistance))
+        .await?;
+    let of = all.len();
+    let want = (of * pct as usize).div_ceil(100);
+    // Order by a hash of the draw number and the item id (FNV-1a, stable across versions):
+    // the same draw gives the same list, and no one picks the households.
+    let key = |id: i64| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in seed.as_bytes().iter().chain(id.to_le_bytes().iter()) {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h
+    };
+    let mut picked = all;
+    picked.sort_by_key(|d| key(d.item.id));
+    picked.truncate(want);
+    picked.sort_by(|a, b| a.item.region_code.cmp(&b.item.region_code));
+    Ok(render(&SpotCheckPage {
+        l: layout(
+            &ctx,
+            &st,
+            "assistance.spot_check",
+            &[("assistance.spot_check", "")],
+        )
+        .await,
+        picked,
+        of,
+        pct,
+        seed,
+    }))
+}
