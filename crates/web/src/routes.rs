@@ -240,6 +240,8 @@ fn table(reg: Registry) -> Registry {
         .post("/applications/{id}/authorise", Update, Assistance, "Record the signed data-check authorisation (核对授权书)", pages::assistance::application_authorise)
         .post("/application-items/{id}/steps", View, Assistance, "Record a step (approval needs the approver's permission; checked inside)", pages::assistance::item_step)
         .post("/application-items/{id}/evaluate", Update, Assistance, "Run the rules for an item now", pages::assistance::item_evaluate)
+        .get("/assistance/recompute", View, Assistance, "标准调整: every household being paid worked out again for a date (preview)", pages::assistance::recompute_preview)
+        .post("/assistance/recompute", Update, Assistance, "Apply the new amounts as dated reviews, each with its explanation", pages::assistance::recompute_apply)
         .get("/assistance/spot-check", View, Assistance, "抽查: a reproducible share of the households being paid", pages::assistance::spot_check)
         .get("/reviews", View, Assistance, "复核: reviews due in the next 30 days, by class", pages::assistance::reviews)
         .post("/application-items/{id}/review", Update, Assistance, "Record a review: keep, increase, decrease, stop or close", pages::assistance::review)

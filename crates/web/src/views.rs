@@ -92,6 +92,7 @@ const NAV: &[(&str, &[NavSpec])] = &[
         ("nav.payments", "/payments", Action::View, Resource::Assistance),
         ("nav.reviews", "/reviews", Action::View, Resource::Assistance),
         ("nav.spot_check", "/assistance/spot-check", Action::View, Resource::Assistance),
+        ("nav.recompute", "/assistance/recompute", Action::View, Resource::Assistance),
     ]),
     ("nav.group.return", &[
         ("nav.returnees", "/returnees", Action::View, Resource::FollowUp),

@@ -698,8 +698,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/payments/{id}/bank.csv" | "/assistance/stats.xlsx") => vec!["leader", "qt.leader", "clerk", "approver"],
         ("GET", "/assistance/stats") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("POST", "/payments/{id}/approve") => vec!["approver"],
-        ("POST", "/payments" | "/payment-items/{id}/result" | "/application-items/{id}/review") => vec!["clerk"],
-        ("GET", "/reviews" | "/assistance/spot-check") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
+        ("POST", "/payments" | "/payment-items/{id}/result" | "/application-items/{id}/review" | "/assistance/recompute") => vec!["clerk"],
+        ("GET", "/reviews" | "/assistance/spot-check" | "/assistance/recompute") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
             | "/households/{id}/finances" | "/households/{id}/monitored" | "/households/{id}/visits" | "/households/{id}/measures" | "/households/{id}/measures/{measure}/review" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
@@ -2940,6 +2940,38 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     assert!(text_of(&clerk, format!("{}{file}", app.base))
         .await
         .contains("家庭情况有变化"));
+    // Worked out again for everyone being paid: the household's amount falls, and applying
+    // it keeps a dated review with the reason.
+    let preview = text_of(&clerk, format!("{}/assistance/recompute", app.base)).await;
+    assert!(
+        preview.contains("周建华"),
+        "the household's amount changes: {preview}"
+    );
+    let before = app
+        .db
+        .application_item(dibao)
+        .await
+        .unwrap()
+        .amount_fen
+        .unwrap();
+    let applied = post(
+        &clerk,
+        format!("{}/assistance/recompute", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("on", today.format("%Y-%m-%d").to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(applied.status(), StatusCode::SEE_OTHER);
+    let after = app
+        .db
+        .application_item(dibao)
+        .await
+        .unwrap()
+        .amount_fen
+        .unwrap();
+    assert!(after < before, "{before} → {after}");
     assert!(
         page.contains("符合最低生活保障条件"),
         "the applicant's sentence"
@@ -2978,7 +3010,11 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
         .iter()
         .find(|p| p.household_id == hid)
         .expect("the household is paid next month");
-    assert_eq!(Some(ours.amount_fen), approved.amount_fen);
+    // Paid at the amount in force (after the standard-change review above).
+    assert_eq!(
+        Some(ours.amount_fen),
+        app.db.application_item(dibao).await.unwrap().amount_fen
+    );
     let run = app.db.payment_run(run_id).await.unwrap();
     assert_eq!(
         post(
