@@ -1674,6 +1674,8 @@ pub struct ReviewInput {
     pub amount_after: Fen,
     pub next_review: Option<NaiveDate>,
     pub note: String,
+    /// The rules' new decision behind the new amount, kept on the item with its explanation.
+    pub decision: Option<DecisionInput>,
 }
 
 /// An item due for review, with its household's head for the list.
@@ -1714,7 +1716,8 @@ impl Db {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE application_items SET amount_fen = $1, ended_on = $2, next_review = $3, updated_at = $4, \
-             version = version + 1 WHERE id = $5 AND version = $6",
+             version = version + 1, decision_json = COALESCE($7, decision_json), rules_version = COALESCE($8, rules_version) \
+             WHERE id = $5 AND version = $6",
         )
         .bind(after)
         .bind(r.outcome.ends().then(|| day(r.on)))
@@ -1722,6 +1725,8 @@ impl Db {
         .bind(now_ms())
         .bind(item_id)
         .bind(expected_version)
+        .bind(r.decision.as_ref().map(|d| d.explanation_json.clone()))
+        .bind(r.decision.as_ref().map(|d| d.rules_version.clone()))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {

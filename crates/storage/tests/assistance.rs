@@ -398,6 +398,7 @@ async fn story(url: &str) {
         amount_after: Fen(fen),
         next_review: Some(d("2027-09-15")),
         note: String::new(),
+        decision: None,
     };
     assert!(matches!(
         db.review_record(

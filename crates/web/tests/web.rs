@@ -2972,6 +2972,17 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
         .amount_fen
         .unwrap();
     assert!(after < before, "{before} → {after}");
+    let why = app
+        .db
+        .application_item(dibao)
+        .await
+        .unwrap()
+        .decision_json
+        .unwrap();
+    assert!(
+        why.contains("372"),
+        "the new decision's explanation is on file: {why}"
+    );
     assert!(
         page.contains("符合最低生活保障条件"),
         "the applicant's sentence"

@@ -1874,6 +1874,7 @@ pub async fn review(
                     amount_after: amount,
                     next_review: Some(next),
                     note: f.note.clone(),
+                    decision: None,
                 },
             )
             .await?;
@@ -2374,6 +2375,7 @@ pub async fn recompute_apply(
                     amount_after: Fen(r.after),
                     next_review: r.item.next_review.as_deref().and_then(parse_day),
                     note: format!("{} {}", ctx.tr.t("assistance.recompute"), dec.rules_version),
+                    decision: Some(dec),
                 },
             )
             .await?;
