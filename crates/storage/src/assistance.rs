@@ -2256,3 +2256,97 @@ impl Db {
             .collect()
     }
 }
+
+impl Db {
+    /// Adds a document photo to an application (at most twenty).
+    pub async fn document_add(
+        &self,
+        actor: &Actor,
+        application_id: i64,
+        jpeg: Vec<u8>,
+        thumb: Vec<u8>,
+    ) -> Result<i64> {
+        let a = self.application(application_id).await?;
+        let region = stored_region(a.region_code.clone())?;
+        let mut tx = self.begin().await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM application_documents WHERE application_id = $1",
+        )
+        .bind(application_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if n >= 20 {
+            return Err(StoreError::Invalid("too_many_documents"));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO application_documents (application_id, region_code, jpeg, thumb, actor_name, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+        )
+        .bind(application_id)
+        .bind(region.to_string())
+        .bind(jpeg)
+        .bind(thumb)
+        .bind(actor.name.clone())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "application.document",
+                record_kind: "application",
+                record_id: application_id.to_string(),
+                region: &region,
+                changes: vec![Change::new("document", None::<i64>, Some(id))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn document_ids(&self, application_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM application_documents WHERE application_id = $1 ORDER BY id",
+        )
+        .bind(application_id)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    /// A document's region, for the permission check before it is read.
+    pub async fn document_region(&self, id: i64) -> Result<String> {
+        sqlx::query_scalar("SELECT region_code FROM application_documents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A document (full size or thumbnail); a full-size view is logged.
+    pub async fn document(&self, actor: &Actor, id: i64, thumb: bool) -> Result<Vec<u8>> {
+        let r = sqlx::query(&format!(
+            "SELECT region_code, application_id, {} AS img FROM application_documents WHERE id = $1",
+            if thumb { "thumb" } else { "jpeg" }
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        if !thumb {
+            let region = stored_region(r.try_get::<String, _>("region_code")?)?;
+            let app: i64 = r.try_get("application_id")?;
+            self.log_access(
+                actor,
+                "application",
+                &app.to_string(),
+                "document",
+                &region,
+                "view document",
+            )
+            .await?;
+        }
+        Ok(r.try_get("img")?)
+    }
+}

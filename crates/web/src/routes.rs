@@ -237,6 +237,8 @@ fn table(reg: Registry) -> Registry {
         .post("/households/{id}/finances", Update, Assistance, "Declare an income or an asset from a date", pages::assistance::finance_add)
         .post("/households/{id}/applications", Create, Assistance, "Accept a one-window application (社会救助一件事)", pages::assistance::application_create)
         .get("/applications", View, Assistance, "Applications", pages::assistance::applications)
+        .post("/applications/{id}/documents/photo", Update, Assistance, "Add a document photo to an application (re-encoded, metadata removed)", pages::assistance::document_upload)
+        .get("/application-documents/{id}", View, Assistance, "An application's document (full-size views logged)", pages::assistance::document_show)
         .post("/applications/{id}/authorise", Update, Assistance, "Record the signed data-check authorisation (核对授权书)", pages::assistance::application_authorise)
         .post("/application-items/{id}/steps", View, Assistance, "Record a step (approval needs the approver's permission; checked inside)", pages::assistance::item_step)
         .post("/application-items/{id}/evaluate", Update, Assistance, "Run the rules for an item now", pages::assistance::item_evaluate)

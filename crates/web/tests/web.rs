@@ -64,6 +64,8 @@ struct Fixtures {
     run_outside: i64,
     payment_inside: i64,
     payment_outside: i64,
+    document_inside: i64,
+    document_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -282,10 +284,11 @@ async fn spawn_app() -> App {
         outreach_at("331102").await;
     let [sighting_outside, hotspot_outside, stop_outside, campaign_outside, post_outside, contact_outside, photo_outside] =
         outreach_at("320000").await;
-    let [household_inside, application_inside, item_inside, run_inside, payment_inside] =
+    let [household_inside, application_inside, item_inside, run_inside, payment_inside, document_inside] =
         assistance_fixtures(&db, &a, r("331102001000")).await;
-    let [household_outside, application_outside, item_outside, run_outside, payment_outside] =
+    let [household_outside, application_outside, item_outside, run_outside, payment_outside, document_outside] =
         assistance_fixtures(&db, &a, r("330000")).await;
+
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -337,12 +340,14 @@ async fn spawn_app() -> App {
             run_outside,
             payment_inside,
             payment_outside,
+            document_inside,
+            document_outside,
         },
     }
 }
 
 /// A household with one member and a 低保 application in `region`.
-async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 5] {
+async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 6] {
     use jiuzhu_storage::assistance::*;
     let h = db
         .household_create(
@@ -434,7 +439,16 @@ async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 5]
         .await
         .unwrap();
     let payment = db.payments_of_run(run.id).await.unwrap()[0].id;
-    [h.id, app.id, items[0].id, run.id, payment]
+    let document = db
+        .document_add(
+            a,
+            app.id,
+            vec![0xff, 0xd8, 0xff, 0xd9],
+            vec![0xff, 0xd8, 0xff, 0xd9],
+        )
+        .await
+        .unwrap();
+    [h.id, app.id, items[0].id, run.id, payment, document]
 }
 
 /// A sighting, hotspot, planned stop, campaign and rescue post in `region`.
@@ -699,6 +713,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/assistance/stats") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("POST", "/payments/{id}/approve") => vec!["approver"],
         ("POST", "/payments" | "/payment-items/{id}/result" | "/application-items/{id}/review" | "/assistance/recompute") => vec!["clerk"],
+        ("GET", "/application-documents/{id}") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
+        ("POST", "/applications/{id}/documents/photo") => vec!["clerk"],
         ("GET", "/reviews" | "/assistance/spot-check" | "/assistance/recompute") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
@@ -748,6 +764,8 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("application")
     } else if path.starts_with("/application-items/{id}") {
         Some("item")
+    } else if path.starts_with("/application-documents/{id}") {
+        Some("document")
     } else if path.starts_with("/payments/{id}") {
         Some("run")
     } else if path.starts_with("/payment-items/{id}") {
@@ -828,6 +846,7 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         Some("application") => pick(f.application_inside, f.application_outside),
         Some("item") => pick(f.item_inside, f.item_outside),
         Some("run") => pick(f.run_inside, f.run_outside),
+        Some("document") => pick(f.document_inside, f.document_outside),
         Some("payment") => pick(f.payment_inside, f.payment_outside),
         Some("photo") => pick(f.photo_inside, f.photo_outside),
         _ => 1,
@@ -2667,6 +2686,26 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
         .clone();
     let items = app.db.application_items(application.id).await.unwrap();
     assert_eq!(items.len(), 2);
+    // A photo of the dialysis bills, added to the application.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::new(400, 300))
+        .unwrap();
+    let up = clerk
+        .post(format!(
+            "{}/applications/{}/documents/photo",
+            app.base, application.id
+        ))
+        .header("x-csrf-token", &ccsrf)
+        .multipart(reqwest::multipart::Form::new().part(
+            "photo",
+            reqwest::multipart::Part::bytes(jpeg).file_name("bill.jpg"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.db.document_ids(application.id).await.unwrap().len(), 1);
     let dibao = items.iter().find(|i| i.item == "dibao").unwrap().id;
     let step = |c: Client, csrf: String, fields: Vec<(&'static str, String)>| {
         let url = format!("{}/application-items/{dibao}/steps", app.base);

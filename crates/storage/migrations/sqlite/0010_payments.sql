@@ -80,3 +80,16 @@ CREATE TABLE household_measures (
     version       INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX household_measures_household ON household_measures(household_id);
+
+-- Documents of an application (photos of certificates, bills, the signed forms), re-encoded
+-- without camera or location data.
+CREATE TABLE application_documents (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    application_id  INTEGER NOT NULL REFERENCES applications(id),
+    region_code     TEXT NOT NULL,
+    jpeg            BLOB NOT NULL,
+    thumb           BLOB NOT NULL,
+    actor_name      TEXT NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX application_documents_application ON application_documents(application_id);

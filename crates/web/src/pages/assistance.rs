@@ -422,6 +422,7 @@ pub struct ItemView {
 pub struct AppView {
     pub a: Application,
     pub items: Vec<ItemView>,
+    pub documents: Vec<i64>,
 }
 
 #[derive(Template)]
@@ -560,7 +561,11 @@ async fn app_views(st: &AppState, apps: Vec<Application>) -> AppResult<Vec<AppVi
                 i,
             });
         }
-        out.push(AppView { a, items });
+        out.push(AppView {
+            documents: st.db.document_ids(a.id).await?,
+            a,
+            items,
+        });
     }
     Ok(out)
 }
@@ -2386,4 +2391,51 @@ pub async fn recompute_apply(
         on.format("%Y-%m-%d")
     ))
     .into_response())
+}
+
+/// A document photo for an application; the permission comes before the upload is read.
+pub async fn document_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    let a = st.db.application(parse_id(&id)?).await?;
+    ctx.require(Perm::Update, Resource::Assistance, &a.region_code, None)?;
+    let htmx = req.headers().contains_key("hx-request");
+    let h = st.db.household(a.household_id).await?;
+    let to = format!("/households/{}?ok=saved", h.id);
+    let result = async {
+        let (full, thumb) = crate::photo::read_upload(req, &st).await?;
+        st.db.document_add(&ctx.actor, a.id, full, thumb).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) if htmx => {
+            Ok(([("hx-redirect", to)], axum::http::StatusCode::NO_CONTENT).into_response())
+        }
+        Ok(()) => Ok(Redirect::to(&to).into_response()),
+        Err(e) if is_form_error(&e) => {
+            household_page(&st, &ctx, h, None, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A document: `?size=thumb` for the file page; full-size views are logged.
+pub async fn document_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let region = st.db.document_region(id).await?;
+    ctx.require(Perm::View, Resource::Assistance, &region, None)?;
+    let jpeg = st
+        .db
+        .document(&ctx.actor, id, q.get("size") == Some("thumb"))
+        .await?;
+    Ok(crate::photo::response(jpeg))
 }
