@@ -7,6 +7,8 @@ OUT=target/bench/rules
 mkdir -p "$OUT"
 cargo build --release -p jiuzhu-rules --bin rules-bench
 ./target/release/rules-bench --out "$OUT"
+# The same job as the peers, in its own process, so its peak memory is the whole job's.
+./target/release/rules-bench --evaluate "$OUT"
 VENV=target/bench/venv-rules
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"

@@ -36,6 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--seed" => seed = args.next().ok_or("missing seed")?.parse()?,
             "--out" => out = args.next().ok_or("missing dir")?,
             "--no-csv" => csv = false,
+            // In a fresh process, only what the peers do: read the CSV and decide, with
+            // the diff against the day before and explanations for every change; the
+            // peak memory printed is then the whole job's.
+            "--evaluate" => return evaluate_only(&args.next().ok_or("missing dir")?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -192,5 +196,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         e_run.as_secs_f64() * 1000.0
     );
     println!("peak RSS (VmHWM): {}", mib(status_kb("VmHWM:")));
+    Ok(())
+}
+
+/// `rules-bench --evaluate DIR`: read `DIR/households.csv`, decide 低保 on the day before and
+/// the day of the standard change, explain every household whose decision changes (streamed,
+/// as storage would take them), and print the wall time and the process's peak memory.
+fn evaluate_only(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let params = ParameterSet::lishui_default();
+    let f =
+        std::io::BufReader::with_capacity(1 << 20, File::open(format!("{dir}/households.csv"))?);
+    let hh = jiuzhu_rules::bulk::HouseholdColumns::read_csv(f)?;
+    let r0 = evaluate_dibao_bulk(&params, &hh, Date::ymd(2026, 6, 30), None)?;
+    let (mut changed, mut bytes) = (0usize, 0usize);
+    evaluate_dibao_bulk_streaming(
+        &params,
+        &hh,
+        Date::ymd(2026, 7, 1),
+        Some(&r0.columns),
+        |c| {
+            changed += 1;
+            bytes += serde_json::to_vec(&c.decision)
+                .map(|v| v.len())
+                .unwrap_or(0);
+        },
+    )?;
+    println!(
+        "evaluate-only: read CSV + 低保 on two dates + {changed} explanations ({:.1} MiB JSON): {:.3} s, peak RSS (VmHWM) {}",
+        bytes as f64 / 1048576.0,
+        t.elapsed().as_secs_f64(),
+        mib(status_kb("VmHWM:"))
+    );
     Ok(())
 }
