@@ -3245,4 +3245,43 @@ async fn a_resident_applies_online_all_or_nothing_and_reads_the_progress() {
     assert!(status.contains("已受理"), "{status}");
     let list = text_of(&clerk, format!("{}/applications", app.base)).await;
     assert!(list.contains("陈建国"));
+    assert!(
+        !list.contains("data-testid=\"due\""),
+        "a fresh application is not due"
+    );
+    // One accepted six weeks ago and still open is overdue, in red.
+    let late = app
+        .db
+        .applications(
+            &[RegionCode::nation()],
+            None,
+            "陈建国",
+            jiuzhu_storage::Page::new(None, None),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .household_id;
+    let today = jiuzhu_domain::time::local_date(jiuzhu_storage::now_ms()).unwrap();
+    app.db
+        .application_create(
+            &Actor::system("test"),
+            &jiuzhu_storage::assistance::ApplicationInput {
+                household_id: late,
+                channel: "counter".into(),
+                items: vec![jiuzhu_domain::assistance::Item::LinshiSpending],
+                authorised: true,
+                missing_docs: String::new(),
+                accepted_on: today - chrono::Duration::days(42),
+                decision_due: today - chrono::Duration::days(12),
+                need: None,
+            },
+        )
+        .await
+        .unwrap();
+    let list = text_of(&clerk, format!("{}/applications", app.base)).await;
+    assert!(
+        list.contains("tag is-danger\" data-testid=\"due\""),
+        "overdue shows red"
+    );
 }

@@ -1151,6 +1151,22 @@ struct ApplicationsPage {
     q: String,
 }
 
+impl ApplicationsPage {
+    /// Amber when the decision is due within three days, red once it has passed (open items
+    /// only: a decided application owes nothing).
+    fn due(&self, app: &AppView) -> &'static str {
+        if app.items.iter().all(|v| v.i.state().is_final()) {
+            return "";
+        }
+        let t = today();
+        match parse_day(&app.a.decision_due) {
+            Some(d) if d < t => "is-danger",
+            Some(d) if d <= t + chrono::Duration::days(3) => "is-warning",
+            _ => "",
+        }
+    }
+}
+
 pub async fn applications(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
