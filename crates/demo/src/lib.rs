@@ -58,7 +58,7 @@ impl Default for DemoOptions {
             extra_staff: 60,
             station_history: 360,
             outreach_days: 90,
-            households: 1_000,
+            households: 2_000,
         }
     }
 }
