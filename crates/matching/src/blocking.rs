@@ -387,6 +387,13 @@ impl<'a> Blocker<'a> {
         }
     }
 
+    /// Sorts every rule's blocks now, on `threads` threads (otherwise done
+    /// by the first parallel enumeration), so that a caller can time
+    /// blocking as one phase.
+    pub fn sort_blocks(&self, threads: usize) {
+        self.orders(threads);
+    }
+
     /// The sorted order of every rule, computed once on `threads` threads
     /// (rules dealt out round-robin; the result does not depend on it).
     fn orders(&self, threads: usize) -> &[Vec<u32>] {

@@ -686,7 +686,7 @@ pub fn train(
     };
     estimate_m(&mut model, features, cfg, &mut report);
     let rules = model.blocking_rules.clone();
-    let blocker = Blocker::new(&rules, features);
+    let blocker = Blocker::new_on(&rules, features, cfg.threads);
     let tf = TermFrequencies::build(features);
     estimate_prior(&mut model, features, &blocker, &tf, cfg, &mut report);
     (model, report)
@@ -715,7 +715,7 @@ pub fn estimate_m(
     report: &mut TrainingReport,
 ) {
     let rules = cfg.training_rules.clone();
-    let blocker = Blocker::new(&rules, features);
+    let blocker = Blocker::new_on(&rules, features, cfg.threads);
     let mut learned = [false; NUM_FIELDS];
     for (r, rule) in rules.iter().enumerate() {
         let mut mask = [false; NUM_FIELDS];
