@@ -2350,3 +2350,118 @@ impl Db {
         Ok(r.try_get("img")?)
     }
 }
+
+impl Db {
+    /// The application a reference number names (the applicant uploads to it).
+    pub async fn application_by_reference(&self, reference: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM applications WHERE reference = $1")
+                .bind(reference.trim().to_uppercase())
+                .fetch_optional(self.reader())
+                .await?,
+        )
+    }
+
+    /// The visit's household and region, for the permission check.
+    pub async fn visit_owner(&self, visit_id: i64) -> Result<(i64, String)> {
+        let r = sqlx::query("SELECT household_id, region_code FROM household_visits WHERE id = $1")
+            .bind(visit_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((r.try_get("household_id")?, r.try_get("region_code")?))
+    }
+
+    /// A photo from a home visit (at most five per visit).
+    pub async fn visit_photo_add(
+        &self,
+        actor: &Actor,
+        visit_id: i64,
+        jpeg: Vec<u8>,
+        thumb: Vec<u8>,
+    ) -> Result<i64> {
+        let (household, region) = self.visit_owner(visit_id).await?;
+        let region = stored_region(region)?;
+        let mut tx = self.begin().await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM visit_photos WHERE visit_id = $1")
+            .bind(visit_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if n >= 5 {
+            return Err(StoreError::Invalid("too_many_photos"));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO visit_photos (visit_id, region_code, jpeg, thumb, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        )
+        .bind(visit_id)
+        .bind(region.to_string())
+        .bind(jpeg)
+        .bind(thumb)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "household.visit_photo",
+                record_kind: "household",
+                record_id: household.to_string(),
+                region: &region,
+                changes: vec![Change::new("visit_photo", None::<i64>, Some(id))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn visit_photo_ids(&self, visit_id: i64) -> Result<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM visit_photos WHERE visit_id = $1 ORDER BY id")
+                .bind(visit_id)
+                .fetch_all(self.reader())
+                .await?,
+        )
+    }
+
+    /// A visit photo and its region; full-size views are logged by the caller's request.
+    pub async fn visit_photo(
+        &self,
+        actor: &Actor,
+        id: i64,
+        thumb: bool,
+    ) -> Result<(String, Vec<u8>)> {
+        let r = sqlx::query(&format!(
+            "SELECT region_code, visit_id, {} AS img FROM visit_photos WHERE id = $1",
+            if thumb { "thumb" } else { "jpeg" }
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let region: String = r.try_get("region_code")?;
+        if !thumb {
+            let visit: i64 = r.try_get("visit_id")?;
+            self.log_access(
+                actor,
+                "household_visit",
+                &visit.to_string(),
+                "photo",
+                &stored_region(region.clone())?,
+                "view photo",
+            )
+            .await?;
+        }
+        Ok((region, r.try_get("img")?))
+    }
+
+    /// The photo's region, for the permission check before it is read.
+    pub async fn visit_photo_region(&self, id: i64) -> Result<String> {
+        sqlx::query_scalar("SELECT region_code FROM visit_photos WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+}

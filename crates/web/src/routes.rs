@@ -141,6 +141,7 @@ fn table(reg: Registry) -> Registry {
         .get("/rescue-posts", View, PublicPage, "Rescue posts and the station on a map", pages::street::posts)
         .get("/apply", View, PublicPage, "社会救助网上申请: a resident's one-window application", pages::assistance::apply_form)
         .post("/apply", Create, PublicPage, "Apply online (rate-limited; all or nothing)", pages::assistance::apply)
+        .post("/apply/{ref}/documents/photo", Create, PublicPage, "The applicant adds a document photo by reference (rate-limited)", pages::assistance::applicant_document)
         .get("/apply/status", View, PublicPage, "An application's progress and, once decided, why", pages::assistance::apply_status)
         .get("/assistance-notices", View, PublicPage, "低保等公示: what is on public notice, and only that", pages::assistance::public_notices)
         // Signed in
@@ -232,6 +233,8 @@ fn table(reg: Registry) -> Registry {
         .post("/households/{id}/members/{member}/leave", Update, Assistance, "A member leaves the household (dated)", pages::assistance::member_leave)
         .post("/households/{id}/measures", Update, Assistance, "Add a measure to the household's plan (一户一策)", pages::assistance::measure_add)
         .post("/households/{id}/measures/{measure}/review", Update, Assistance, "Review a measure: done or dropped", pages::assistance::measure_review)
+        .post("/visits/{id}/photo", Update, Assistance, "Add a photo to a home visit (re-encoded, metadata removed)", pages::assistance::visit_photo_upload)
+        .get("/visit-photos/{id}", View, Assistance, "A home-visit photo (full-size views logged)", pages::assistance::visit_photo_show)
         .post("/households/{id}/visits", Update, Assistance, "Record a door-to-door visit (入户走访) from a phone", pages::assistance::visit)
         .post("/households/{id}/monitored", Update, Assistance, "Mark a household for 防止返贫 monitoring (or not)", pages::assistance::set_monitored)
         .post("/households/{id}/finances", Update, Assistance, "Declare an income or an asset from a date", pages::assistance::finance_add)

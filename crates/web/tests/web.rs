@@ -66,6 +66,10 @@ struct Fixtures {
     payment_outside: i64,
     document_inside: i64,
     document_outside: i64,
+    hvisit_inside: i64,
+    hvisit_outside: i64,
+    visit_photo_inside: i64,
+    visit_photo_outside: i64,
 }
 
 async fn spawn_app() -> App {
@@ -284,9 +288,9 @@ async fn spawn_app() -> App {
         outreach_at("331102").await;
     let [sighting_outside, hotspot_outside, stop_outside, campaign_outside, post_outside, contact_outside, photo_outside] =
         outreach_at("320000").await;
-    let [household_inside, application_inside, item_inside, run_inside, payment_inside, document_inside] =
+    let [household_inside, application_inside, item_inside, run_inside, payment_inside, document_inside, hvisit_inside, visit_photo_inside] =
         assistance_fixtures(&db, &a, r("331102001000")).await;
-    let [household_outside, application_outside, item_outside, run_outside, payment_outside, document_outside] =
+    let [household_outside, application_outside, item_outside, run_outside, payment_outside, document_outside, hvisit_outside, visit_photo_outside] =
         assistance_fixtures(&db, &a, r("330000")).await;
 
     let state = AppState::new(db.clone(), WebConfig::default(), hasher);
@@ -342,12 +346,16 @@ async fn spawn_app() -> App {
             payment_outside,
             document_inside,
             document_outside,
+            hvisit_inside,
+            hvisit_outside,
+            visit_photo_inside,
+            visit_photo_outside,
         },
     }
 }
 
 /// A household with one member and a 低保 application in `region`.
-async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 6] {
+async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 8] {
     use jiuzhu_storage::assistance::*;
     let h = db
         .household_create(
@@ -448,7 +456,27 @@ async fn assistance_fixtures(db: &Db, a: &Actor, region: RegionCode) -> [i64; 6]
         )
         .await
         .unwrap();
-    [h.id, app.id, items[0].id, run.id, payment, document]
+    db.visit_record(a, h.id, None, 1, true, "").await.unwrap();
+    let visit = db.visits(h.id).await.unwrap()[0].id;
+    let visit_photo = db
+        .visit_photo_add(
+            a,
+            visit,
+            vec![0xff, 0xd8, 0xff, 0xd9],
+            vec![0xff, 0xd8, 0xff, 0xd9],
+        )
+        .await
+        .unwrap();
+    [
+        h.id,
+        app.id,
+        items[0].id,
+        run.id,
+        payment,
+        document,
+        visit,
+        visit_photo,
+    ]
 }
 
 /// A sighting, hotspot, planned stop, campaign and rescue post in `region`.
@@ -716,7 +744,9 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
         ("GET", "/application-documents/{id}") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("POST", "/applications/{id}/documents/photo") => vec!["clerk"],
         ("GET", "/reviews" | "/assistance/spot-check" | "/assistance/recompute") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
-        (_, "/assistance-notices" | "/apply" | "/apply/status") => public,
+        (_, "/assistance-notices" | "/apply" | "/apply/status" | "/apply/{ref}/documents/photo") => public,
+        ("POST", "/visits/{id}/photo") => vec!["clerk"],
+        ("GET", "/visit-photos/{id}") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("POST", "/households" | "/households/{id}/applications" | "/households/{id}/members" | "/households/{id}/members/{member}/leave"
             | "/households/{id}/finances" | "/households/{id}/monitored" | "/households/{id}/visits" | "/households/{id}/measures" | "/households/{id}/measures/{measure}/review" | "/applications/{id}/authorise" | "/application-items/{id}/steps" | "/application-items/{id}/evaluate") => vec!["clerk"],
         // 街面巡查: the public side, then staff.
@@ -764,6 +794,10 @@ fn record_kind(path: &str) -> Option<&'static str> {
         Some("application")
     } else if path.starts_with("/application-items/{id}") {
         Some("item")
+    } else if path.starts_with("/visits/{id}") {
+        Some("hvisit")
+    } else if path.starts_with("/visit-photos/{id}") {
+        Some("visit_photo")
     } else if path.starts_with("/application-documents/{id}") {
         Some("document")
     } else if path.starts_with("/payments/{id}") {
@@ -847,6 +881,8 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         Some("item") => pick(f.item_inside, f.item_outside),
         Some("run") => pick(f.run_inside, f.run_outside),
         Some("document") => pick(f.document_inside, f.document_outside),
+        Some("hvisit") => pick(f.hvisit_inside, f.hvisit_outside),
+        Some("visit_photo") => pick(f.visit_photo_inside, f.visit_photo_outside),
         Some("payment") => pick(f.payment_inside, f.payment_outside),
         Some("photo") => pick(f.photo_inside, f.photo_outside),
         _ => 1,
@@ -858,6 +894,7 @@ fn fill(path: &str, app: &App, inside: bool) -> String {
         .replace("{kind}", "search_notice")
         .replace("{member}", "1")
         .replace("{measure}", "1")
+        .replace("{ref}", "A000000NOSUCH")
         .replace("{form}", "intake")
         .replace("{*path}", "app-1.css")
 }
@@ -2918,6 +2955,22 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     let visits = app.db.visits(hid).await.unwrap();
     assert_eq!(visits.len(), 1);
     assert!(visits[0].saw_applicant && visits[0].lat.is_some());
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::new(320, 240))
+        .unwrap();
+    let up = clerk
+        .post(format!("{}/visits/{}/photo", app.base, visits[0].id))
+        .header("x-csrf-token", &ccsrf)
+        .multipart(reqwest::multipart::Form::new().part(
+            "photo",
+            reqwest::multipart::Part::bytes(jpeg).file_name("home.jpg"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.db.visit_photo_ids(visits[0].id).await.unwrap().len(), 1);
     // 一户一策: a measure with its owner and date, then done.
     let added = post(
         &clerk,
@@ -3243,6 +3296,29 @@ async fn a_resident_applies_online_all_or_nothing_and_reads_the_progress() {
     )
     .await;
     assert!(status.contains("已受理"), "{status}");
+    // The applicant adds a photo of a document by the reference number.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::new(300, 200))
+        .unwrap();
+    let up = public
+        .post(format!("{}/apply/{reference}/documents/photo", app.base))
+        .header("x-csrf-token", &csrf)
+        .multipart(reqwest::multipart::Form::new().part(
+            "photo",
+            reqwest::multipart::Part::bytes(jpeg).file_name("hukou.jpg"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), StatusCode::SEE_OTHER);
+    let application = app
+        .db
+        .application_by_reference(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.db.document_ids(application).await.unwrap().len(), 1);
     let list = text_of(&clerk, format!("{}/applications", app.base)).await;
     assert!(list.contains("陈建国"));
     assert!(

@@ -93,3 +93,14 @@ CREATE TABLE application_documents (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX application_documents_application ON application_documents(application_id);
+
+-- Photos taken at a home visit (入户见人), re-encoded without camera or location data.
+CREATE TABLE visit_photos (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id      INTEGER NOT NULL REFERENCES household_visits(id),
+    region_code   TEXT NOT NULL,
+    jpeg          BLOB NOT NULL,
+    thumb         BLOB NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX visit_photos_visit ON visit_photos(visit_id);

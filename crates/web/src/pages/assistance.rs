@@ -446,7 +446,7 @@ struct HouseholdPage {
     payments: Vec<jiuzhu_storage::assistance::Payment>,
     categories: Vec<&'static str>,
     circle: Option<&'static str>,
-    visits: Vec<jiuzhu_storage::assistance::Visit>,
+    visits: Vec<(jiuzhu_storage::assistance::Visit, Vec<i64>)>,
     measures: Vec<jiuzhu_storage::assistance::Measure>,
     cases: Vec<jiuzhu_storage::assistance::MemberCase>,
 }
@@ -636,7 +636,14 @@ async fn household_page(
         today: today().format("%Y-%m-%d").to_string(),
         monthly_income: Fen(income).to_string(),
         payments: st.db.payments_of_household(h.id).await?,
-        visits: st.db.visits(h.id).await?,
+        visits: {
+            let mut out = Vec::new();
+            for v in st.db.visits(h.id).await? {
+                let photos = st.db.visit_photo_ids(v.id).await?;
+                out.push((v, photos));
+            }
+            out
+        },
         measures: st.db.measures(h.id).await?,
         cases: st.db.member_cases(h.id).await?,
         categories: cats.iter().map(|c| c.as_str()).collect(),
@@ -1766,14 +1773,16 @@ pub async fn apply_status(
     } else {
         None
     };
+    let mut l = layout(
+        &ctx,
+        &st,
+        "assistance.apply_status",
+        &[("assistance.apply_status", "")],
+    )
+    .await;
+    l.flash = flash(&ctx.tr, &q);
     Ok(render(&ApplyStatus {
-        l: layout(
-            &ctx,
-            &st,
-            "assistance.apply_status",
-            &[("assistance.apply_status", "")],
-        )
-        .await,
+        l,
         reference,
         found,
         searched,
@@ -2454,4 +2463,81 @@ pub async fn document_show(
         .document(&ctx.actor, id, q.get("size") == Some("thumb"))
         .await?;
     Ok(crate::photo::response(jpeg))
+}
+
+/// A photo from a home visit; the permission comes before the upload is read.
+pub async fn visit_photo_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    let visit = parse_id(&id)?;
+    let (household, region) = st.db.visit_owner(visit).await?;
+    ctx.require(Perm::Update, Resource::Assistance, &region, None)?;
+    let htmx = req.headers().contains_key("hx-request");
+    let to = format!("/households/{household}?ok=saved");
+    let result = async {
+        let (full, thumb) = crate::photo::read_upload(req, &st).await?;
+        st.db
+            .visit_photo_add(&ctx.actor, visit, full, thumb)
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) if htmx => {
+            Ok(([("hx-redirect", to)], axum::http::StatusCode::NO_CONTENT).into_response())
+        }
+        Ok(()) => Ok(Redirect::to(&to).into_response()),
+        Err(e) if is_form_error(&e) => {
+            let h = st.db.household(household).await?;
+            household_page(&st, &ctx, h, None, FormError::from(&ctx.tr, &e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn visit_photo_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let region = st.db.visit_photo_region(id).await?;
+    ctx.require(Perm::View, Resource::Assistance, &region, None)?;
+    let (_, jpeg) = st
+        .db
+        .visit_photo(&ctx.actor, id, q.get("size") == Some("thumb"))
+        .await?;
+    Ok(crate::photo::response(jpeg))
+}
+
+/// The applicant adds a document by the reference number (rate-limited like every public
+/// form); the staff see it on the file. Nothing is shown back but a count.
+pub async fn applicant_document(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(reference): Path<String>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    super::public::limited(&st, &ctx, "submit")?;
+    let id = st
+        .db
+        .application_by_reference(&reference)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let htmx = req.headers().contains_key("hx-request");
+    let to = format!(
+        "/apply/status?ref={}&ok=document_received",
+        reference.trim().to_uppercase()
+    );
+    let (full, thumb) = crate::photo::read_upload(req, &st).await?;
+    st.db.document_add(&ctx.actor, id, full, thumb).await?;
+    if htmx {
+        Ok(([("hx-redirect", to)], axum::http::StatusCode::NO_CONTENT).into_response())
+    } else {
+        Ok(Redirect::to(&to).into_response())
+    }
 }
