@@ -385,12 +385,14 @@ async fn pay(
             let run = db.payment_run_approve(a, run.id, run.version).await?;
             db.payment_run_bank_file(a, run.id).await?;
             for p in db.payments_of_run(run.id).await? {
+                // Exported: each payment is now sent, one version on.
                 if rng.below(50) == 0 {
                     db.payment_result(a, p.id, p.version, "failed", "账户已销户")
                         .await?;
                     db.payment_result(a, p.id, p.version + 1, "pending", "已更正账户")
                         .await?;
-                    db.payment_result(a, p.id, p.version + 2, "paid", "")
+                    db.payment_run_bank_file(a, run.id).await?;
+                    db.payment_result(a, p.id, p.version + 3, "paid", "")
                         .await?;
                 } else {
                     db.payment_result(a, p.id, p.version, "paid", "").await?;

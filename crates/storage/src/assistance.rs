@@ -25,6 +25,12 @@ fn too_long(s: &str, max: usize) -> bool {
     s.chars().count() > max
 }
 
+/// Names and addresses go into bank files and spreadsheets: no line breaks or other control
+/// characters.
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
 fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
@@ -353,6 +359,9 @@ impl Db {
         h: &HouseholdInput,
     ) -> Result<i64> {
         let head = h.head_name.trim();
+        if has_control(head) || has_control(&h.address) {
+            return Err(StoreError::Invalid("name_invalid"));
+        }
         if head.is_empty() {
             return Err(StoreError::Invalid("name_required"));
         }
@@ -475,6 +484,9 @@ impl Db {
         m: &MemberInput,
     ) -> Result<i64> {
         let name = m.name.trim();
+        if has_control(name) || has_control(&m.relation) {
+            return Err(StoreError::Invalid("name_invalid"));
+        }
         if name.is_empty() {
             return Err(StoreError::Invalid("name_required"));
         }
@@ -1132,7 +1144,7 @@ pub struct Payment {
     pub item: String,
     pub month: String,
     pub amount_fen: i64,
-    /// pending → paid | failed; failed → pending (retried) | reversed
+    /// pending → sent (in a bank file) → paid | failed; failed → pending (retried) | reversed
     pub status: String,
     pub note: String,
     pub version: i64,
@@ -1367,12 +1379,15 @@ impl Db {
             return Err(StoreError::Invalid("payment_run_not_approved"));
         }
         let region = stored_region(run.region_code.clone())?;
+        // The payments go out once: those still to pay move to `sent` in the same
+        // transaction that reads them, so a second export holds only retried ones.
+        let mut tx = self.begin().await?;
         let rows = sqlx::query(
             "SELECT p.id, h.head_name, h.bank_account_enc, p.amount_fen FROM payments p JOIN households h ON h.id = p.household_id \
              WHERE p.run_id = $1 AND p.status = 'pending' ORDER BY p.id",
         )
         .bind(id)
-        .fetch_all(self.reader())
+        .fetch_all(&mut *tx)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -1387,6 +1402,29 @@ impl Db {
                 amount: Fen(r.try_get("amount_fen")?),
             });
         }
+        sqlx::query("UPDATE payments SET status = 'sent', updated_at = $1, version = version + 1 WHERE run_id = $2 AND status = 'pending'")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE payment_runs SET status = 'exported', updated_at = $1, version = version + 1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Event {
+                action: "payments.export",
+                record_kind: "payment_run",
+                record_id: id.to_string(),
+                region: &region,
+                changes: vec![Change::new("payments", None::<usize>, Some(out.len()))],
+            },
+        )
+        .await?;
+        tx.commit().await?;
         self.log_access(
             actor,
             "payment_run",
@@ -1396,33 +1434,11 @@ impl Db {
             "bank file export",
         )
         .await?;
-        if run.status == "approved" {
-            let mut tx = self.begin().await?;
-            sqlx::query("UPDATE payment_runs SET status = 'exported', updated_at = $1, version = version + 1 WHERE id = $2")
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            audit::append(
-                &mut tx,
-                actor,
-                Event {
-                    action: "payments.export",
-                    record_kind: "payment_run",
-                    record_id: id.to_string(),
-                    region: &region,
-                    changes: vec![Change::new("payments", None::<usize>, Some(out.len()))],
-                },
-            )
-            .await?;
-            tx.commit().await?;
-        }
         Ok(out)
     }
 
-    /// The bank's answer for one payment: paid or failed; a failed one is retried (back to
-    /// pending, in the next bank file) or reversed. Only a run that has left the preview
-    /// can have results.
+    /// The bank's answer for one sent payment: paid or failed; a failed one is retried (back
+    /// to pending, in the next bank file) or reversed.
     pub async fn payment_result(
         &self,
         actor: &Actor,
@@ -1441,8 +1457,8 @@ impl Db {
         let allowed = run_status != "preview"
             && matches!(
                 (from.as_str(), to),
-                ("pending", "paid")
-                    | ("pending", "failed")
+                ("sent", "paid")
+                    | ("sent", "failed")
                     | ("failed", "pending")
                     | ("failed", "reversed")
             );
@@ -1731,6 +1747,48 @@ impl Db {
         .await?;
         if done.rows_affected() == 0 {
             return Err(stale(&mut tx, "application_items", item_id).await);
+        }
+        // Runs prepared but not yet approved for the months after the review follow it: a
+        // stop takes the payment out, a new amount replaces the old one; their totals are
+        // counted again.
+        let next_month = jiuzhu_domain::assistance::first_payment_month(r.on)
+            .format("%Y-%m")
+            .to_string();
+        let in_preview = "run_id IN (SELECT id FROM payment_runs WHERE status = 'preview')";
+        let affected: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT DISTINCT run_id FROM payments WHERE item_id = $1 AND status = 'pending' AND month >= $2 AND {in_preview}"
+        ))
+        .bind(item_id)
+        .bind(next_month.clone())
+        .fetch_all(&mut *tx)
+        .await?;
+        if r.outcome.ends() {
+            sqlx::query(&format!(
+                "DELETE FROM payments WHERE item_id = $1 AND status = 'pending' AND month >= $2 AND {in_preview}"
+            ))
+            .bind(item_id)
+            .bind(next_month)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(&format!(
+                "UPDATE payments SET amount_fen = $3, version = version + 1 WHERE item_id = $1 AND status = 'pending' \
+                 AND month >= $2 AND {in_preview}"
+            ))
+            .bind(item_id)
+            .bind(next_month)
+            .bind(after)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for run in affected {
+            sqlx::query(
+                "UPDATE payment_runs SET total_fen = (SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM payments WHERE run_id = $1), \
+                 payments = (SELECT COUNT(*) FROM payments WHERE run_id = $1), version = version + 1 WHERE id = $1",
+            )
+            .bind(run)
+            .execute(&mut *tx)
+            .await?;
         }
         sqlx::query(
             "INSERT INTO item_reviews (item_id, region_code, reviewed_on, outcome, amount_before, amount_after, note, actor_name, at) \
@@ -2109,6 +2167,8 @@ pub struct MemberCase {
     pub state: String,
     pub registered_at: i64,
     pub departed_at: Option<i64>,
+    /// The case's own jurisdiction: the page shows a stay only to those who may read it.
+    pub region_code: String,
 }
 
 impl Db {
@@ -2235,7 +2295,7 @@ impl Db {
     /// (the same person, never a name match).
     pub async fn member_cases(&self, household_id: i64) -> Result<Vec<MemberCase>> {
         let rows = sqlx::query(
-            "SELECT c.id, c.case_no, m.name, c.state, c.registered_at, c.departed_at FROM household_members m \
+            "SELECT c.id, c.case_no, m.name, c.state, c.registered_at, c.departed_at, c.region_code FROM household_members m \
              JOIN persons p ON p.resident_id_idx = m.resident_id_idx JOIN cases c ON c.person_id = p.id \
              WHERE m.household_id = $1 AND m.resident_id_idx IS NOT NULL ORDER BY c.registered_at DESC LIMIT 50",
         )
@@ -2251,6 +2311,7 @@ impl Db {
                     state: r.try_get(3)?,
                     registered_at: r.try_get(4)?,
                     departed_at: r.try_get(5)?,
+                    region_code: r.try_get(6)?,
                 })
             })
             .collect()

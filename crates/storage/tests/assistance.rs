@@ -92,6 +92,12 @@ async fn story(url: &str) {
     .await
     .unwrap();
 
+    // A name with a line break could forge a line of the bank file: refused.
+    assert!(matches!(
+        db.member_add(&a, h.id, &member("周\n9,X,6222,99999", "子女", None))
+            .await,
+        Err(StoreError::Invalid("name_invalid"))
+    ));
     // The same person in a second household is refused, and nothing is written.
     let other = db
         .household_create(
@@ -364,23 +370,39 @@ async fn story(url: &str) {
     assert_eq!(file.len(), 1);
     assert_eq!(file[0].account.as_deref(), Some("6217001234567890123"));
     assert_eq!(db.payment_run(august.id).await.unwrap().status, "exported");
-    db.payment_result(&a, pay.id, pay.version, "failed", "账户冻结")
+    // Exported once: a second file holds nothing already sent.
+    assert!(db
+        .payment_run_bank_file(&a, august.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let now = |db: Db| async move {
+        let p = db.payments_of_run(august.id).await.unwrap()[0].clone();
+        (p.status, p.version)
+    };
+    let (status, v) = now(db.clone()).await;
+    assert_eq!(status, "sent");
+    db.payment_result(&a, pay.id, v, "failed", "账户冻结")
         .await
         .unwrap();
     assert!(
         matches!(
-            db.payment_result(&a, pay.id, pay.version + 1, "paid", "")
-                .await,
+            db.payment_result(&a, pay.id, v + 1, "paid", "").await,
             Err(StoreError::Invalid("payment_step_refused"))
         ),
         "a failed payment is retried first, not marked paid"
     );
-    db.payment_result(&a, pay.id, pay.version + 1, "pending", "已更正账户")
+    db.payment_result(&a, pay.id, v + 1, "pending", "已更正账户")
         .await
         .unwrap();
-    db.payment_result(&a, pay.id, pay.version + 2, "paid", "")
-        .await
-        .unwrap();
+    // The retried payment goes in the next file, and only it.
+    assert_eq!(
+        db.payment_run_bank_file(&a, august.id).await.unwrap().len(),
+        1
+    );
+    let (status, v) = now(db.clone()).await;
+    assert_eq!(status, "sent");
+    db.payment_result(&a, pay.id, v, "paid", "").await.unwrap();
     let totals = db.payment_run_totals(august.id).await.unwrap();
     assert_eq!(
         totals,

@@ -80,8 +80,10 @@
         window.L.polyline(ln.points, { color: "#9cc3e6", weight: 4, interactive: false }).addTo(map);
       });
       g.places.forEach(function (p) {
+        var name = document.createElement("span");
+        name.textContent = p.name;
         window.L.circleMarker([p.lat, p.lng], { radius: 3, color: "#718096", weight: 1, interactive: false })
-          .bindTooltip(p.name, { permanent: true, direction: "right", className: "map-label" }).addTo(map);
+          .bindTooltip(name, { permanent: true, direction: "right", className: "map-label" }).addTo(map);
       });
       return g;
     });
@@ -99,7 +101,10 @@
     el._map = map;
     var group = [];
     markers.forEach(function (m) {
-      var d = dot(m).addTo(map).bindTooltip(m.label);
+      // Labels can hold what the public typed: text, never HTML.
+      var tip = document.createElement("span");
+      tip.textContent = m.label;
+      var d = dot(m).addTo(map).bindTooltip(tip);
       if (m.href) { d.on("click", function () { window.location = m.href; }); }
       group.push([m.lat, m.lng]);
     });

@@ -737,7 +737,8 @@ fn expected_roles(method: &str, path: &str) -> Vec<&'static str> {
             | "/missing-reports/{id}/close") => vec!["station", "social"],
         // 社会救助: the township does the work, the county confirms (inside the step).
         ("GET", "/households" | "/households/{id}" | "/applications" | "/payments" | "/payments/{id}") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
-        ("GET", "/payments/{id}/bank.csv" | "/assistance/stats.xlsx") => vec!["leader", "qt.leader", "clerk", "approver"],
+        ("GET", "/assistance/stats.xlsx") => vec!["leader", "qt.leader", "clerk", "approver"],
+        ("POST", "/payments/{id}/bank.csv") => vec!["leader", "qt.leader", "clerk", "approver"],
         ("GET", "/assistance/stats") => vec!["leader", "qt.leader", "clerk", "approver", "social"],
         ("POST", "/payments/{id}/approve") => vec!["approver"],
         ("POST", "/payments" | "/payment-items/{id}/result" | "/application-items/{id}/review" | "/assistance/recompute") => vec!["clerk"],
@@ -3004,6 +3005,38 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
     .await;
     assert_eq!(reviewed.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.db.measures(hid).await.unwrap()[0].status, "done");
+    // A township cannot raise an amount on its own: more money is the county's decision.
+    let item_now = app.db.application_item(dibao).await.unwrap();
+    let raise = post(
+        &clerk,
+        format!("{}/application-items/{dibao}/review", app.base),
+        vec![
+            ("_csrf", ccsrf.clone()),
+            ("version", item_now.version.to_string()),
+            ("outcome", "increase".into()),
+            ("amount", "99999.00".into()),
+        ],
+    )
+    .await;
+    assert_eq!(raise.status(), StatusCode::FORBIDDEN);
+    // And the county cannot go above what the rules give.
+    let above = post(
+        &county,
+        format!("{}/application-items/{dibao}/review", app.base),
+        vec![
+            ("_csrf", acsrf.clone()),
+            ("version", item_now.version.to_string()),
+            ("outcome", "increase".into()),
+            ("amount", "99999.00".into()),
+        ],
+    )
+    .await;
+    assert_eq!(above.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(above
+        .text()
+        .await
+        .unwrap()
+        .contains("不能高于按规则测算的金额"));
     // The county's spot-check list draws the same households for the same draw number.
     let draw = |seed: &'static str| {
         let c = county.clone();
@@ -3147,19 +3180,43 @@ async fn a_household_applies_the_township_works_it_through_the_notice_and_the_co
         StatusCode::SEE_OTHER
     );
     let bank = county
-        .get(format!("{}/payments/{run_id}/bank.csv", app.base))
+        .post(format!("{}/payments/{run_id}/bank.csv", app.base))
+        .form(&[("_csrf", acsrf.as_str())])
         .send()
         .await
         .unwrap();
     assert_eq!(bank.status(), StatusCode::OK);
-    assert!(bank.text().await.unwrap().contains("周建华"));
+    let csv = bank.text().await.unwrap();
+    // Plain yuan in the amount column, every text field quoted.
+    let ours_line = csv
+        .lines()
+        .find(|l| l.contains("周建华"))
+        .expect("our payment")
+        .to_string();
+    let fen = ours.amount_fen;
+    assert!(
+        ours_line.ends_with(&format!(",{}.{:02}", fen / 100, fen % 100)),
+        "{ours_line}"
+    );
+    assert!(ours_line.contains("\"周建华\""));
+    // Exported once: the same run's file again holds no payment already sent.
+    let again = county
+        .post(format!("{}/payments/{run_id}/bank.csv", app.base))
+        .form(&[("_csrf", acsrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains("周建华"));
     assert_eq!(
         post(
             &clerk,
             format!("{}/payment-items/{}/result", app.base, ours.id),
             vec![
                 ("_csrf", ccsrf.clone()),
-                ("version", ours.version.to_string()),
+                ("version", (ours.version + 1).to_string()),
                 ("status", "paid".into())
             ]
         )
@@ -3260,7 +3317,12 @@ async fn a_resident_applies_online_all_or_nothing_and_reads_the_progress() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text().await.unwrap().contains("另一户"));
+    let body = refused.text().await.unwrap();
+    // The public is not told who is on an assistance file; it is sent to the window.
+    assert!(
+        body.contains("社会救助窗口") && !body.contains("另一户"),
+        "{body}"
+    );
     assert_eq!(
         app.db
             .households(

@@ -68,8 +68,8 @@ fn text(x: &serde_json::Value) -> String {
 fn shown(v: &serde_json::Value) -> String {
     match v["type"].as_str() {
         Some("money") => match (&v["yuan"], v["value"].as_i64(), v["fen"].as_i64()) {
-            (serde_json::Value::String(y), _, _) => format!("{y} 元"),
-            (_, Some(f), _) | (_, _, Some(f)) => format!("{} 元", Fen(f)),
+            (serde_json::Value::String(y), _, _) => format!("¥{y}"),
+            (_, Some(f), _) | (_, _, Some(f)) => Fen(f).to_string(),
             _ => text(&v["value"]),
         },
         Some("ratio") => match &v["decimal"] {
@@ -645,7 +645,17 @@ async fn household_page(
             out
         },
         measures: st.db.measures(h.id).await?,
-        cases: st.db.member_cases(h.id).await?,
+        // A member's stays at the station are shown only to those who may read each case.
+        cases: st
+            .db
+            .member_cases(h.id)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                ctx.require(Perm::View, Resource::Case, &c.region_code, None)
+                    .is_ok()
+            })
+            .collect(),
         categories: cats.iter().map(|c| c.as_str()).collect(),
         circle,
         disabilities: &[
@@ -1404,6 +1414,17 @@ pub async fn payment_approve(
     }
 }
 
+/// A CSV field quoted, with quotes doubled, and a leading = + - @ neutralised so a
+/// spreadsheet does not run it as a formula.
+fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    format!("\"{}\"", v.replace('"', "\"\""))
+}
+
 /// The bank file (CSV, UTF-8 with BOM for spreadsheet programs): payment id, name, account,
 /// amount in yuan. Full account numbers: the export is logged.
 pub async fn payment_bank_file(
@@ -1417,12 +1438,14 @@ pub async fn payment_bank_file(
     let lines = st.db.payment_run_bank_file(&ctx.actor, id).await?;
     let mut csv = String::from("\u{feff}payment_id,name,account,amount_yuan\n");
     for b in lines {
+        let f = b.amount.0;
         csv.push_str(&format!(
-            "{},{},{},{}\n",
+            "{},{},{},{}.{:02}\n",
             b.payment_id,
-            b.head_name.replace(',', " "),
-            b.account.unwrap_or_default(),
-            b.amount
+            csv_field(&b.head_name),
+            csv_field(&b.account.unwrap_or_default()),
+            f / 100,
+            f % 100
         ));
     }
     Ok((
@@ -1744,6 +1767,12 @@ pub async fn apply(
             reference: app.reference,
         })),
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            // Whether someone is on an assistance file is not for the public to learn.
+            let e = if e.code == "member_in_other_household" {
+                AppError::invalid("apply_check_with_township", "")
+            } else {
+                e
+            };
             apply_page(&st, &ctx, f.clone(), FormError::from(&ctx.tr, &e)).await
         }
         Err(e) => Err(e),
@@ -1867,7 +1896,14 @@ pub async fn review(
     Form(f): Form<ReviewForm>,
 ) -> AppResult<Response> {
     let item = st.db.application_item(parse_id(&id)?).await?;
-    ctx.require(Perm::Update, Resource::Assistance, &item.region_code, None)?;
+    // More money is the county's decision (审核确认), as at approval; the other outcomes are
+    // the township's. Who may act is settled before the form is read.
+    let perm = if f.outcome == "increase" {
+        Perm::Approve
+    } else {
+        Perm::Update
+    };
+    ctx.require(perm, Resource::Assistance, &item.region_code, None)?;
     let result = async {
         let outcome = jiuzhu_domain::assistance::ReviewOutcome::parse(&f.outcome)
             .ok_or_else(|| AppError::invalid("review_outcome_invalid", "outcome"))?;
@@ -1881,6 +1917,19 @@ pub async fn review(
             None => Fen(item.amount_fen.unwrap_or(0)),
         };
         let h = st.db.household(item.household_id).await?;
+        // A new amount is what the rules give on today's declarations, never more; the
+        // decision behind it is kept with the item.
+        let decision =
+            if outcome.ends() || outcome == jiuzhu_domain::assistance::ReviewOutcome::Keep {
+                None
+            } else {
+                evaluate(&st, &h, &item, today()).await?
+            };
+        if let Some(d) = &decision {
+            if amount.0 > d.amount.0 {
+                return Err(AppError::invalid("review_above_rules", "amount"));
+            }
+        }
         let region = RegionCode::try_from(item.region_code.clone())
             .map_err(|_| AppError::invalid("region_code_invalid", ""))?;
         let class = item
@@ -1904,7 +1953,7 @@ pub async fn review(
                     amount_after: amount,
                     next_review: Some(next),
                     note: f.note.clone(),
-                    decision: None,
+                    decision,
                 },
             )
             .await?;

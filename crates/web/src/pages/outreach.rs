@@ -1848,7 +1848,7 @@ pub struct ImportForm {
 /// Parses the weather service's file: `region,kind,level,from,to[,source]` per line;
 /// blank lines, `#` comments and a header line are skipped. Returns the first bad line's
 /// number with its error.
-pub fn parse_warnings(text: &str) -> Result<Vec<WarningForm>, (usize, AppError)> {
+pub fn parse_warnings(text: &str) -> Result<Vec<(usize, WarningForm)>, (usize, AppError)> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim().trim_start_matches('\u{feff}');
@@ -1859,14 +1859,17 @@ pub fn parse_warnings(text: &str) -> Result<Vec<WarningForm>, (usize, AppError)>
         if !(5..=6).contains(&cols.len()) {
             return Err((n + 1, AppError::invalid("import_columns", "csv")));
         }
-        out.push(WarningForm {
-            region_code: cols[0].to_string(),
-            kind: cols[1].to_string(),
-            level: cols[2].to_string(),
-            valid_from: cols[3].to_string(),
-            valid_to: cols[4].to_string(),
-            source: cols.get(5).unwrap_or(&"").to_string(),
-        });
+        out.push((
+            n + 1,
+            WarningForm {
+                region_code: cols[0].to_string(),
+                kind: cols[1].to_string(),
+                level: cols[2].to_string(),
+                valid_from: cols[3].to_string(),
+                valid_to: cols[4].to_string(),
+                source: cols.get(5).unwrap_or(&"").to_string(),
+            },
+        ));
     }
     if out.is_empty() {
         return Err((0, AppError::invalid("import_empty", "csv")));
@@ -1885,8 +1888,8 @@ pub async fn warnings_import(
     let result: Result<(usize, usize), (usize, AppError)> = async {
         let forms = parse_warnings(&f.csv)?;
         let mut items = Vec::with_capacity(forms.len());
-        for (i, w) in forms.iter().enumerate() {
-            items.push(warning_input(&st, &ctx, w).map_err(|e| (i + 1, e))?);
+        for (line, w) in &forms {
+            items.push(warning_input(&st, &ctx, w).map_err(|e| (*line, e))?);
         }
         st.db
             .warnings_import(&ctx.actor, &items)
