@@ -2481,7 +2481,7 @@ async fn outreach_bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = resp.text().await.unwrap();
     assert!(
-        body.contains("第几行 2") && body.contains("请选择天气类型"),
+        body.contains("第 3 行") && body.contains("请选择天气类型"),
         "{body}"
     );
     assert_eq!(

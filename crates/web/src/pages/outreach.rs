@@ -1905,8 +1905,8 @@ pub async fn warnings_import(
             let mut err = FormError::from(&ctx.tr, &e);
             if line > 0 {
                 err.message = format!(
-                    "{} {line}: {}",
-                    ctx.tr.t("outreach.import_line"),
+                    "{}: {}",
+                    ctx.tr.f("outreach.import_line", &[("line", &line)]),
                     err.message
                 );
             }
