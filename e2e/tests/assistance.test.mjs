@@ -87,6 +87,10 @@ test("a resident applies online, the township works it through the notice, the c
   await resident.goto(`${BASE}/apply/status?ref=${ref}`);
   const why = await resident.textContent("[data-testid=why]");
   assert.match(why, /符合最低生活保障条件，金额 \d+/);
+  const figures = await resident.textContent("[data-testid=why-figures]");
+  assert.match(figures, /保障标准合计/);
+  assert.match(figures, /家庭月收入/);
+  assert.match(figures, /差额/);
   assert.match(await resident.textContent("[data-testid=apply-result]"), /发放起始月/);
   await shot(resident, "assistance_applicant_reads_why");
 });

@@ -1584,6 +1584,9 @@ pub struct ApplicationLookup {
     pub decision_due: String,
     pub missing_docs: String,
     pub items: Vec<(String, String, Option<String>, Option<String>)>,
+    /// The decision behind each decided item (same order as `items`), for the page to
+    /// explain in words: the figures, never other households' data.
+    pub decisions: Vec<Option<String>>,
 }
 
 impl Db {
@@ -1644,9 +1647,16 @@ impl Db {
             return Ok(None);
         };
         let id: i64 = r.try_get("id")?;
-        let items = self
-            .application_items(id)
-            .await?
+        let all = self.application_items(id).await?;
+        let decisions = all
+            .iter()
+            .map(|i| {
+                matches!(i.state(), ItemState::Approved | ItemState::Refused)
+                    .then(|| i.decision_json.clone())
+                    .flatten()
+            })
+            .collect();
+        let items = all
             .into_iter()
             .map(|i| {
                 let summary = i.decision_json.as_deref().and_then(|j| {
@@ -1678,6 +1688,7 @@ impl Db {
             decision_due: r.try_get("decision_due")?,
             missing_docs: r.try_get("missing_docs")?,
             items,
+            decisions,
         }))
     }
 }

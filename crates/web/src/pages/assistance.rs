@@ -1785,7 +1785,38 @@ struct ApplyStatus {
     l: Layout,
     reference: String,
     found: Option<jiuzhu_storage::assistance::ApplicationLookup>,
+    /// Per item: the figures behind the amount, in words, for the applicant.
+    why: Vec<Vec<(String, String)>>,
     searched: bool,
+}
+
+impl ApplyStatus {
+    fn why_of(&self, i: &usize) -> &[(String, String)] {
+        self.why.get(*i).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// The figures an applicant needs to see why the amount is what it is: the standard for the
+/// household, its income, the gap, any add-ons, the amount. Named in the reader's language.
+fn why_lines(tr: &crate::i18n::Tr, json: &str) -> Vec<(String, String)> {
+    const SHOWN: &[&str] = &[
+        "members",
+        "monthly_income",
+        "standard_total",
+        "gap",
+        "addon_total",
+        "minimum_applied",
+        "amount",
+    ];
+    explained(json)
+        .map(|x| {
+            x.lines
+                .into_iter()
+                .filter(|(k, _)| SHOWN.contains(&k.as_str()))
+                .map(|(k, v)| (tr.t(&format!("rule_fact.{k}")), v))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The applicant reads each item's progress and, once decided, why.
@@ -1810,8 +1841,22 @@ pub async fn apply_status(
     )
     .await;
     l.flash = flash(&ctx.tr, &q);
+    let why = found
+        .as_ref()
+        .map(|f| {
+            f.decisions
+                .iter()
+                .map(|d| {
+                    d.as_deref()
+                        .map(|j| why_lines(&ctx.tr, j))
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(render(&ApplyStatus {
         l,
+        why,
         reference,
         found,
         searched,
