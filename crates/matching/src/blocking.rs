@@ -258,9 +258,10 @@ pub struct Blocker<'a> {
     cut: Vec<bool>,
     /// Pairs per rule, counted once (training and the benchmark both ask).
     counts: std::sync::OnceLock<Vec<u64>>,
-    /// Per rule, the records with a key in sorted order (sorted once, on
-    /// the first parallel enumeration, instead of once per pass).
-    order: std::sync::OnceLock<Vec<Vec<u32>>>,
+    /// Per rule, the records with a key in sorted order and the pieces
+    /// they walk in (built once, on the first parallel enumeration, instead
+    /// of once per pass).
+    layouts: std::sync::OnceLock<Vec<Layout>>,
     /// What the refinement did, per rule.
     refined: Vec<RefineStats>,
 }
@@ -321,6 +322,25 @@ struct Piece {
     from: usize,
     to: usize,
     pairs: u64,
+    /// The block is windowed by birth year.
+    windowed: bool,
+}
+
+/// One rule's records in block order, `(birth year if the block is
+/// windowed else 0, record)`, and the pieces to walk them in. The keys are
+/// not kept: the pieces carry the blocks' bounds.
+struct Layout {
+    rows: Vec<(i32, u32)>,
+    pieces: Vec<Piece>,
+}
+
+impl Layout {
+    fn new(sorted: &[Sorted], window: i32) -> Layout {
+        Layout {
+            rows: sorted.iter().map(|&(_, y, i)| (y, i)).collect(),
+            pieces: pieces(sorted, window),
+        }
+    }
 }
 
 /// Pairs per piece when a block is cut.
@@ -382,7 +402,7 @@ impl<'a> Blocker<'a> {
             window: 0,
             cut: Vec::new(),
             counts: std::sync::OnceLock::new(),
-            order: std::sync::OnceLock::new(),
+            layouts: std::sync::OnceLock::new(),
             refined: vec![RefineStats::default(); rules.len()],
         }
     }
@@ -391,52 +411,37 @@ impl<'a> Blocker<'a> {
     /// by the first parallel enumeration), so that a caller can time
     /// blocking as one phase.
     pub fn sort_blocks(&self, threads: usize) {
-        self.orders(threads);
+        self.layouts(threads);
     }
 
     /// The sorted order of every rule, computed once on `threads` threads
     /// (rules dealt out round-robin; the result does not depend on it).
-    fn orders(&self, threads: usize) -> &[Vec<u32>] {
-        self.order.get_or_init(|| {
+    fn layouts(&self, threads: usize) -> &[Layout] {
+        self.layouts.get_or_init(|| {
             let n = self.rules.len();
             let threads = threads.clamp(1, n.max(1));
-            let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+            let mut out: Vec<Option<Layout>> = (0..n).map(|_| None).collect();
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..threads)
                     .map(|t| {
                         scope.spawn(move || {
                             (t..n)
                                 .step_by(threads)
-                                .map(|r| (r, self.sorted(r).into_iter().map(|x| x.2).collect()))
-                                .collect::<Vec<(usize, Vec<u32>)>>()
+                                .map(|r| (r, Layout::new(&self.sorted(r), self.window)))
+                                .collect::<Vec<(usize, Layout)>>()
                         })
                     })
                     .collect();
                 for h in handles {
-                    for (r, o) in h.join().expect("sorting thread") {
-                        out[r] = o;
+                    for (r, l) in h.join().expect("sorting thread") {
+                        out[r] = Some(l);
                     }
                 }
             });
-            out
+            out.into_iter()
+                .map(|l| l.expect("every rule laid out"))
+                .collect()
         })
-    }
-
-    /// As `sorted`, from the cached order.
-    fn sorted_cached(&self, rule: usize, threads: usize) -> Vec<Sorted> {
-        let n = self.rules.len();
-        self.orders(threads)[rule]
-            .iter()
-            .map(|&i| {
-                let k = self.keys[i as usize * n + rule];
-                let y = if k & WINDOWED != 0 {
-                    self.years[i as usize]
-                } else {
-                    0
-                };
-                (k, y, i)
-            })
-            .collect()
     }
 
     /// As [`Blocker::new`], but blocks of more than `refine.max_block`
@@ -581,40 +586,29 @@ impl<'a> Blocker<'a> {
     /// Calls `f(a, b)` (with `a < b`) for every pair rule `rule` produces. With
     /// `dedupe`, pairs already produced by an earlier rule are skipped.
     pub fn for_each_pair_of_rule(&self, rule: usize, dedupe: bool, mut f: impl FnMut(u32, u32)) {
-        let sorted = self.sorted(rule);
-        for p in pieces(&sorted, self.window) {
-            self.walk(&sorted, p, rule, dedupe, &mut f);
+        let layout = Layout::new(&self.sorted(rule), self.window);
+        for p in &layout.pieces {
+            self.walk_rows(&layout.rows, *p, rule, dedupe, &|_| true, &mut f);
         }
-    }
-
-    fn walk(
-        &self,
-        sorted: &[Sorted],
-        p: Piece,
-        rule: usize,
-        dedupe: bool,
-        f: &mut impl FnMut(u32, u32),
-    ) {
-        self.walk_rows(sorted, p, rule, dedupe, &|_| true, f)
     }
 
     fn walk_rows(
         &self,
-        sorted: &[Sorted],
+        rows: &[(i32, u32)],
         p: Piece,
         rule: usize,
         dedupe: bool,
         row: &impl Fn(u32) -> bool,
         f: &mut impl FnMut(u32, u32),
     ) {
-        let group = &sorted[p.start..p.end];
-        let windowed = group[0].0 & WINDOWED != 0;
+        let group = &rows[p.start..p.end];
+        let windowed = p.windowed;
         for i in p.from..p.to {
-            let (_, ya, a) = group[i];
+            let (ya, a) = group[i];
             if !row(a) {
                 continue;
             }
-            for &(_, yb, b) in &group[i + 1..] {
+            for &(yb, b) in &group[i + 1..] {
                 if windowed && !near_sorted(ya, yb, self.window) {
                     break;
                 }
@@ -640,7 +634,8 @@ impl<'a> Blocker<'a> {
     pub fn par_raw_pair_total(&self, threads: usize) -> u64 {
         (0..self.rules.len())
             .map(|r| {
-                pieces(&self.sorted_cached(r, threads), self.window)
+                self.layouts(threads)[r]
+                    .pieces
                     .iter()
                     .map(|p| p.pairs)
                     .sum::<u64>()
@@ -685,12 +680,12 @@ impl<'a> Blocker<'a> {
         let threads = threads.max(1);
         let mut states: Vec<S> = (0..threads).map(|_| init()).collect();
         for rule in 0..self.rules.len() {
-            let sorted = self.sorted_cached(rule, threads);
-            let all = pieces(&sorted, self.window);
+            let layout = &self.layouts(threads)[rule];
+            let (sorted, all) = (&layout.rows, &layout.pieces);
             if threads == 1 {
-                for p in &all {
+                for p in all {
                     let st = &mut states[0];
-                    self.walk_rows(&sorted, *p, rule, true, row, &mut |a, b| f(st, a, b, rule));
+                    self.walk_rows(sorted, *p, rule, true, row, &mut |a, b| f(st, a, b, rule));
                 }
                 continue;
             }
@@ -708,7 +703,7 @@ impl<'a> Blocker<'a> {
                 }
             }
             runs.push(&all[begin..]);
-            let (sorted, f) = (&sorted, &f);
+            let f = &f;
             std::thread::scope(|scope| {
                 for (st, run) in states.iter_mut().zip(runs) {
                     scope.spawn(move || {
@@ -781,6 +776,7 @@ fn pieces(sorted: &[Sorted], window: i32) -> Vec<Piece> {
                         from,
                         to: i + 1,
                         pairs: acc,
+                        windowed,
                     });
                     from = i + 1;
                     acc = 0;

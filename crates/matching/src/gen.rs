@@ -488,6 +488,207 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// Positions of the columns [`read_csv`] reads.
+struct CsvColumns([usize; 14]);
+
+impl CsvColumns {
+    const NAMES: [&'static str; 14] = [
+        "unique_id",
+        "cluster",
+        "kind",
+        "name",
+        "sex",
+        "birth_date",
+        "est_age",
+        "est_age_at",
+        "date_missing",
+        "date_found",
+        "region",
+        "accent",
+        "height",
+        "marks",
+    ];
+
+    fn find(headers: &csv::StringRecord) -> Result<CsvColumns, String> {
+        let mut at = [0; 14];
+        for (slot, name) in at.iter_mut().zip(Self::NAMES) {
+            *slot = headers
+                .iter()
+                .position(|h| h == name)
+                .ok_or(format!("column {name} missing"))?;
+        }
+        Ok(CsvColumns(at))
+    }
+
+    /// One row; `line` (1-based, in the whole file) for errors.
+    fn parse(&self, row: &csv::ByteRecord, line: u64) -> Result<(Record, u64), String> {
+        let [id, cluster, kind, name, sex, birth_date, est_age, est_at, missing, found, region, accent, height, marks] =
+            self.0;
+        let bad = |what: &str| format!("line {line}: bad {what}");
+        // Only the columns read are checked for UTF-8.
+        let get = |c: usize| {
+            row.get(c)
+                .filter(|v| !v.is_empty())
+                .map(|v| std::str::from_utf8(v).map_err(|_| format!("line {line}: not UTF-8")))
+                .transpose()
+        };
+        let date = |c: usize| {
+            get(c)?
+                .map(Date::parse)
+                .transpose()
+                .map_err(|e| format!("line {line}: {e}"))
+        };
+        let region_at = |c: usize| {
+            get(c)?
+                .map(RegionCode::new)
+                .transpose()
+                .map_err(|e| format!("line {line}: {e}"))
+        };
+        let text = |c: usize| get(c).map(|v| v.map(str::to_string));
+        let age = match (date(birth_date)?, get(est_age)?, date(est_at)?) {
+            (Some(d), _, _) => Some(AgeInfo::BirthDate(d)),
+            (None, Some(y), Some(at)) => Some(AgeInfo::Estimated {
+                years: y.parse().map_err(|_| bad("est_age"))?,
+                at,
+            }),
+            _ => None,
+        };
+        let record = Record {
+            id: get(id)?
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| bad("unique_id"))?,
+            kind: match get(kind)? {
+                Some("found") => RecordKind::Found,
+                Some("report") => RecordKind::MissingReport,
+                _ => return Err(bad("kind")),
+            },
+            name: text(name)?,
+            sex: match get(sex)? {
+                Some("M") => Some(Sex::Male),
+                Some("F") => Some(Sex::Female),
+                None => None,
+                Some(_) => return Err(bad("sex")),
+            },
+            age,
+            date_missing: date(missing)?,
+            date_found: date(found)?,
+            region: region_at(region)?,
+            accent: region_at(accent)?,
+            height: get(height)?
+                .map(|h| {
+                    h.parse()
+                        .ok()
+                        .and_then(|cm| HeightCm::new(cm).ok())
+                        .ok_or_else(|| bad("height"))
+                })
+                .transpose()?,
+            marks: text(marks)?,
+            face_embedding: None,
+        };
+        let person = get(cluster)?
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| bad("cluster"))?;
+        Ok((record, person))
+    }
+
+    /// Every row of a headerless reader whose first row is line `first_line`.
+    fn parse_all<R: std::io::Read>(
+        &self,
+        mut rdr: csv::Reader<R>,
+        first_line: u64,
+    ) -> Result<Generated, String> {
+        let (mut records, mut truth) = (Vec::new(), Vec::new());
+        let mut row = csv::ByteRecord::new();
+        while rdr.read_byte_record(&mut row).map_err(|e| e.to_string())? {
+            let line = first_line + row.position().map_or(1, |p| p.line()) - 1;
+            let (r, t) = self.parse(&row, line)?;
+            records.push(r);
+            truth.push(t);
+        }
+        Ok(Generated { records, truth })
+    }
+}
+
+/// Reads back what [`write_csv_with`] wrote (the raw fields and the
+/// `cluster` column as the truth; derived and extra columns are ignored, and
+/// face embeddings are not in the file). The benchmark reads the same file
+/// Splink reads, so that both are timed from the same bytes.
+pub fn read_csv(mut input: impl std::io::Read) -> Result<Generated, String> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    read_csv_bytes(&bytes, 1)
+}
+
+/// As [`read_csv`], for a file already in memory, parsed on `threads`
+/// threads: the body is cut at line breaks outside quoted fields (an even
+/// number of `"` before the cut), so every piece starts a row.
+pub fn read_csv_bytes(bytes: &[u8], threads: usize) -> Result<Generated, String> {
+    let header_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| p + 1);
+    let mut hdr = csv::Reader::from_reader(&bytes[..header_end]);
+    let cols = CsvColumns::find(hdr.headers().map_err(|e| e.to_string())?)?;
+    let body = &bytes[header_end..];
+    let threads = threads.max(1);
+    // Cut points: near k/threads of the body, moved to just after a line
+    // break outside quotes.
+    let mut cuts = vec![0usize];
+    let (mut quotes, mut counted) = (0usize, 0usize);
+    for k in 1..threads {
+        let mut at = (body.len() * k / threads).max(*cuts.last().unwrap_or(&0));
+        quotes += body[counted..at].iter().filter(|&&b| b == b'"').count();
+        while at < body.len() {
+            let b = body[at];
+            at += 1;
+            if b == b'"' {
+                quotes += 1;
+            } else if b == b'\n' && quotes % 2 == 0 {
+                break;
+            }
+        }
+        counted = at;
+        cuts.push(at);
+    }
+    cuts.push(body.len());
+    let pieces: Vec<(&[u8], u64)> = cuts
+        .windows(2)
+        .map(|w| {
+            // Line of the piece's first row (the header is line 1).
+            let line = 2 + body[..w[0]].iter().filter(|&&b| b == b'\n').count() as u64;
+            (&body[w[0]..w[1]], line)
+        })
+        .collect();
+    let cols = &cols;
+    let parts: Vec<Result<Generated, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|&(piece, line)| {
+                scope.spawn(move || {
+                    let rdr = csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .from_reader(piece);
+                    cols.parse_all(rdr, line)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("csv worker"))
+            .collect()
+    });
+    let mut out = Generated {
+        records: Vec::new(),
+        truth: Vec::new(),
+    };
+    for part in parts {
+        let part = part?;
+        out.records.extend(part.records);
+        out.truth.extend(part.truth);
+    }
+    Ok(out)
+}
+
 /// Writes records as CSV for external tools (e.g. Splink). Besides the raw
 /// fields it writes derived columns a SQL engine cannot compute itself:
 /// surname/given-name pinyin (with surname readings), fuzzy pinyin keys and

@@ -213,7 +213,7 @@ pub fn weight_to_probability(w: f64) -> f64 {
     p.clamp(0.0, 1.0)
 }
 
-fn prior_weight(prior: f64) -> f64 {
+pub(crate) fn prior_weight(prior: f64) -> f64 {
     let p = prior.clamp(1e-15, 1.0 - 1e-15);
     (p / (1.0 - p)).log2()
 }
@@ -537,20 +537,58 @@ pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig
     if n < 2 {
         return 0;
     }
-    let mut rng = SplitMix64::new(cfg.seed);
+    // A fixed number of shares, each with its own random stream, so the
+    // pairs (and u) are the same on any thread count; the shares run on
+    // `threads` threads (random pairs miss the cache: worth two cores).
+    const SHARES: usize = 16;
+    const MAX_LEVELS: usize = 16;
+    debug_assert!(Field::ALL.iter().all(|f| f.num_levels() <= MAX_LEVELS));
+    let share = |k: usize| {
+        let mut rng = SplitMix64::new(cfg.seed ^ mix64(k as u64 + 1));
+        let pairs = cfg.u_sample_pairs / SHARES + usize::from(k < cfg.u_sample_pairs % SHARES);
+        let mut counts = [[0u32; MAX_LEVELS]; NUM_FIELDS];
+        for _ in 0..pairs {
+            let a = rng.below(n as u64) as usize;
+            let mut b = rng.below(n as u64 - 1) as usize;
+            if b >= a {
+                b += 1;
+            }
+            let v = compare_features(&features[a], &features[b], None);
+            for (i, &l) in v.iter().enumerate() {
+                counts[i][l as usize] += 1;
+            }
+        }
+        counts
+    };
+    let threads = cfg.threads.clamp(1, SHARES);
+    let per_share: Vec<[[u32; MAX_LEVELS]; NUM_FIELDS]> = std::thread::scope(|scope| {
+        let share = &share;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..SHARES)
+                        .step_by(threads)
+                        .map(|k| (k, share(k)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<_> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("u worker"))
+            .collect();
+        all.sort_unstable_by_key(|(k, _)| *k);
+        all.into_iter().map(|(_, c)| c).collect()
+    });
     let mut counts: Vec<Vec<f64>> = Field::ALL
         .iter()
         .map(|f| vec![0.0; f.num_levels()])
         .collect();
-    for _ in 0..cfg.u_sample_pairs {
-        let a = rng.below(n as u64) as usize;
-        let mut b = rng.below(n as u64 - 1) as usize;
-        if b >= a {
-            b += 1;
-        }
-        let v = compare_features(&features[a], &features[b], None);
-        for (i, &l) in v.iter().enumerate() {
-            counts[i][l as usize] += 1.0;
+    for c in &per_share {
+        for (i, levels) in counts.iter_mut().enumerate() {
+            for (l, x) in levels.iter_mut().enumerate() {
+                *x += f64::from(c[i][l]);
+            }
         }
     }
     for f in Field::ALL {
@@ -692,6 +730,59 @@ pub fn train(
     (model, report)
 }
 
+/// Match weights binned 1/64 bit wide over ±128 bits (beyond: the end bins),
+/// each bin with its count and weight sum.
+pub(crate) struct WeightHistogram {
+    count: Vec<u64>,
+    sum: Vec<f64>,
+    pub(crate) pairs: u64,
+}
+
+impl WeightHistogram {
+    const PER_BIT: f64 = 64.0;
+    const HALF_RANGE: f64 = 128.0;
+
+    pub(crate) fn new() -> Self {
+        let n = (2.0 * Self::HALF_RANGE * Self::PER_BIT) as usize + 1;
+        WeightHistogram {
+            count: vec![0; n],
+            sum: vec![0.0; n],
+            pairs: 0,
+        }
+    }
+
+    pub(crate) fn add(&mut self, w: f64) {
+        if w.is_nan() {
+            return;
+        }
+        // Non-negative after the shift, so truncating x + 0.5 rounds.
+        let x = ((w.clamp(-Self::HALF_RANGE, Self::HALF_RANGE) + Self::HALF_RANGE) * Self::PER_BIT
+            + 0.5) as usize;
+        self.count[x] += 1;
+        self.sum[x] += w;
+        self.pairs += 1;
+    }
+
+    pub(crate) fn merge(mut self, other: Self) -> Self {
+        for (i, c) in other.count.iter().enumerate() {
+            self.count[i] += c;
+            self.sum[i] += other.sum[i];
+        }
+        self.pairs += other.pairs;
+        self
+    }
+
+    /// Non-empty bins as (count, mean weight).
+    fn bins(&self) -> Vec<(f64, f64)> {
+        self.count
+            .iter()
+            .zip(&self.sum)
+            .filter(|(c, _)| **c > 0)
+            .map(|(&c, &s)| (c as f64, s / c as f64))
+            .collect()
+    }
+}
+
 fn sample_rate(total: u64, cap: u64) -> f64 {
     if total <= cap {
         1.0
@@ -785,64 +876,94 @@ pub fn estimate_prior(
     };
     let table = no_prior.weight_table();
     let cache = tf.per_record(features);
-    let weights: Vec<f64> = blocker
+    // The fixed point below takes dozens of steps over every sampled pair;
+    // the weights are binned once (1/64 bit wide, each bin keeping its
+    // count and the sum of its weights) and the steps run over the bins at
+    // their mean weight. The logistic curve is smooth at that width: the
+    // relative error of a bin's probability is below 1e-4.
+    let hist = blocker
         .par_for_each_pair_from_rows(
             cfg.threads,
             |a| keep_pair(a, u32::MAX, rate),
-            Vec::new,
-            |w: &mut Vec<f64>, a, b, _| {
+            WeightHistogram::new,
+            |h: &mut WeightHistogram, a, b, _| {
                 let (fa, fb) = (&features[a as usize], &features[b as usize]);
                 let v = compare_features(fa, fb, None);
-                w.push(no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache));
+                h.add(no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache));
             },
         )
-        .concat();
-    // Candidate pairs, estimated from the sample (exact below the cap).
-    let total = weights.len() as f64 / rate;
-    let all_pairs = (features.len() as f64 * (features.len() as f64 - 1.0) / 2.0).max(1.0);
-    let scale = 1.0 / rate;
-    // Start from the largest possible value (every blocked pair a match);
-    // the map is increasing in λ, so iteration descends to the largest fixed point.
-    let mut lambda = (total / all_pairs).clamp(1e-12, 0.5);
-    let step = |lambda: f64| {
-        let pw = prior_weight(lambda);
-        let expected = weights
-            .iter()
-            .map(|w| weight_to_probability(w + pw))
-            .sum::<f64>()
-            * scale;
-        (expected / all_pairs).clamp(1e-12, 0.5)
-    };
-    let done = |old: f64, new: f64| ((new - old) / old).abs() < 1e-6;
-    // Plain iteration converges linearly (slowly when the map's slope is
-    // near 1); every two steps an Aitken Δ² extrapolation jumps towards the
-    // fixed point. It is kept only if it stays between half the last
-    // iterate and the last iterate, so the descent cannot jump past the
-    // largest fixed point by much, and plain steps then finish.
-    let mut steps = 0;
-    while steps < cfg.max_iterations.max(50) {
-        let l1 = step(lambda);
-        steps += 1;
-        if done(lambda, l1) {
-            lambda = l1;
-            break;
-        }
-        let l2 = step(l1);
-        steps += 1;
-        if done(l1, l2) {
-            lambda = l2;
-            break;
-        }
-        let denom = l2 - 2.0 * l1 + lambda;
-        let jump = lambda - (l1 - lambda) * (l1 - lambda) / denom;
-        lambda = if jump.is_finite() && jump >= 0.5 * l2 && jump <= l2 {
-            jump
-        } else {
-            l2
-        };
-    }
-    report.expected_matches = lambda * all_pairs;
+        .into_iter()
+        .reduce(WeightHistogram::merge)
+        .unwrap_or_else(WeightHistogram::new);
+    let n = features.len();
+    let lambda = hist.fixed_point_prior(rate, n, cfg.max_iterations);
+    report.expected_matches = lambda * all_pairs_of(n);
     model.prior = lambda;
+}
+
+fn all_pairs_of(records: usize) -> f64 {
+    (records as f64 * (records as f64 - 1.0) / 2.0).max(1.0)
+}
+
+impl WeightHistogram {
+    /// λ such that the expected matches among all pairs of `records`
+    /// records equal the sum of the candidate pairs' match probabilities at
+    /// that λ (the pairs outside the blocks taken as non-matches). The
+    /// histogram holds a `rate` sample of the candidate pairs' weights
+    /// without a prior.
+    pub(crate) fn fixed_point_prior(
+        &self,
+        rate: f64,
+        records: usize,
+        max_iterations: usize,
+    ) -> f64 {
+        let bins = self.bins();
+        // Candidate pairs, estimated from the sample (exact below the cap).
+        let total = self.pairs as f64 / rate;
+        let all_pairs = all_pairs_of(records);
+        let scale = 1.0 / rate;
+        // Start from the largest possible value (every blocked pair a match);
+        // the map is increasing in λ, so iteration descends to the largest fixed point.
+        let mut lambda = (total / all_pairs).clamp(1e-12, 0.5);
+        let step = |lambda: f64| {
+            let pw = prior_weight(lambda);
+            let expected = bins
+                .iter()
+                .map(|&(count, mean)| count * weight_to_probability(mean + pw))
+                .sum::<f64>()
+                * scale;
+            (expected / all_pairs).clamp(1e-12, 0.5)
+        };
+        let done = |old: f64, new: f64| ((new - old) / old).abs() < 1e-6;
+        // Plain iteration converges linearly (slowly when the map's slope is
+        // near 1); every two steps an Aitken Δ² extrapolation jumps towards the
+        // fixed point. It is kept only if it stays between half the last
+        // iterate and the last iterate, so the descent cannot jump past the
+        // largest fixed point by much, and plain steps then finish.
+        let mut steps = 0;
+        while steps < max_iterations.max(50) {
+            let l1 = step(lambda);
+            steps += 1;
+            if done(lambda, l1) {
+                lambda = l1;
+                break;
+            }
+            let l2 = step(l1);
+            steps += 1;
+            if done(l1, l2) {
+                lambda = l2;
+                break;
+            }
+            let denom = l2 - 2.0 * l1 + lambda;
+            let jump = lambda - (l1 - lambda) * (l1 - lambda) / denom;
+            lambda = if jump.is_finite() && jump >= 0.5 * l2 && jump <= l2 {
+                jump
+            } else {
+                l2
+            };
+        }
+        lambda
+    }
 }
 
 #[cfg(test)]

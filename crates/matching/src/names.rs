@@ -315,8 +315,9 @@ pub struct NameChar {
 /// that millions of comparisons need no string work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedName {
-    /// Han characters of the name (punctuation and spaces dropped).
-    pub chars: Box<[NameChar]>,
+    /// Han characters of the name (punctuation and spaces dropped); up to
+    /// four stored inline, so scoring a pair reads no second allocation.
+    pub chars: smallvec::SmallVec<[NameChar; 4]>,
     /// Number of leading characters that form the surname (0 = none known).
     pub surname_len: u8,
     /// True for 小X / 阿X / 老X nicknames; `chars[1..]` is then the core.

@@ -2,7 +2,9 @@
 //! ground truth, the online index, and explanation serialisation.
 
 use jiuzhu_matching::gen::{generate, GenConfig};
-use jiuzhu_matching::pipeline::{blocking_recall, cluster, pair_metrics, score_blocked_pairs};
+use jiuzhu_matching::pipeline::{
+    blocking_recall, cluster, pair_metrics, score_blocked_pairs, score_blocked_pairs_fitting_prior,
+};
 use jiuzhu_matching::{
     default_rules, train, Blocker, Features, Index, Record, TermFrequencies, TrainingConfig,
 };
@@ -148,4 +150,96 @@ fn impossible_dates_are_a_hard_non_match() {
     let e = index.explain_pair(1, 2, None).unwrap();
     assert!(!e.hard_non_match);
     assert!(e.probability > 0.99, "{}", e.probability);
+}
+
+#[test]
+fn fitting_the_prior_while_scoring_keeps_the_pairs_that_fitting_first_keeps() {
+    let g = generate(&GenConfig {
+        seed: 3,
+        records: 20_000,
+        duplicate_rate: 0.3,
+    });
+    let f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+    // Below the sampling cap, `train` fits λ on every candidate pair.
+    let (model, _) = train(&f, default_rules(), &small_config());
+    let rules = model.blocking_rules.clone();
+    let blocker = Blocker::new(&rules, &f);
+    let tf = TermFrequencies::build(&f);
+    let (expected, scored) = score_blocked_pairs(&f, &model, &blocker, &tf, 0.01, 2);
+    let key = |p: &jiuzhu_matching::pipeline::ScoredPair| (p.a, p.b);
+    // A first guess near the answer, and one far below it (the pairs the
+    // provisional bound let go must be found again by a second pass).
+    for guess in [model.prior * 0.7, model.prior / 100.0] {
+        let mut fused = model.clone();
+        fused.prior = guess;
+        let (pairs, n) =
+            score_blocked_pairs_fitting_prior(&f, &mut fused, &blocker, &tf, 0.01, 4.0, 200, 2);
+        assert_eq!(n, scored);
+        let rel = (fused.prior - model.prior).abs() / model.prior;
+        assert!(
+            rel < 1e-3,
+            "λ {} vs {} (guess {guess})",
+            fused.prior,
+            model.prior
+        );
+        let near_threshold = |p: f32| (p - 0.01).abs() < 1e-4;
+        let mut a: Vec<_> = pairs
+            .iter()
+            .filter(|p| !near_threshold(p.probability))
+            .map(key)
+            .collect();
+        let mut b: Vec<_> = expected
+            .iter()
+            .filter(|p| !near_threshold(p.probability))
+            .map(key)
+            .collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a.len(), b.len(), "guess {guess}");
+        assert!(a == b, "guess {guess}: different pairs kept");
+        let m1 = pair_metrics(&pairs, &g.truth, 0.5);
+        let m2 = pair_metrics(&expected, &g.truth, 0.5);
+        assert!((m1.f1 - m2.f1).abs() < 1e-3, "{m1:?} vs {m2:?}");
+    }
+}
+
+#[test]
+fn the_benchmark_csv_reads_back_into_the_same_records() {
+    let mut g = generate(&GenConfig {
+        seed: 9,
+        records: 3_000,
+        duplicate_rate: 0.3,
+    });
+    let mut bytes = Vec::new();
+    jiuzhu_matching::gen::write_csv_with(&g, &["cut_0".into()], |_, _| "0".into(), &mut bytes)
+        .unwrap();
+    let back = jiuzhu_matching::gen::read_csv(bytes.as_slice()).unwrap();
+    // The file carries no face embeddings; everything else survives.
+    for r in &mut g.records {
+        r.face_embedding = None;
+    }
+    assert_eq!(back.truth, g.truth);
+    assert_eq!(back.records, g.records);
+    // Cut into pieces for several threads, the same rows in the same order.
+    for threads in [2, 3, 7] {
+        let par = jiuzhu_matching::gen::read_csv_bytes(&bytes, threads).unwrap();
+        assert_eq!(par.truth, g.truth, "{threads} threads");
+        assert_eq!(par.records, g.records, "{threads} threads");
+    }
+    // A line break inside a quoted field does not start a row.
+    let quoted = "unique_id,cluster,kind,name,sex,birth_date,est_age,est_age_at,date_missing,date_found,region,accent,height,marks\n\
+        1,1,found,王伟,M,,,,,,,,,\"左臂\n有疤\"\n\
+        2,2,report,李明,F,,,,,,,,,\"a,\"\"b\"\"\nc\"\n\
+        3,3,found,张三,,,,,,,,,,\n";
+    for threads in 1..6 {
+        let r = jiuzhu_matching::gen::read_csv_bytes(quoted.as_bytes(), threads).unwrap();
+        assert_eq!(r.truth, vec![1, 2, 3], "{threads} threads");
+        assert_eq!(r.records[0].marks.as_deref(), Some("左臂\n有疤"));
+        assert_eq!(r.records[1].marks.as_deref(), Some("a,\"b\"\nc"));
+    }
+    // A broken row is refused with its line, not skipped.
+    let text = String::from_utf8(bytes).unwrap();
+    let broken = text.replacen(",M,", ",X,", 1);
+    let err = jiuzhu_matching::gen::read_csv(broken.as_bytes()).unwrap_err();
+    assert!(err.contains("line") && err.contains("sex"), "{err}");
 }

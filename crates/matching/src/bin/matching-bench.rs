@@ -1,4 +1,4 @@
-//! Benchmark: `bench <records> [--max-block K] [--year-window W] [--locality|--no-locality] [--blocking-only] [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]`
+//! Benchmark: `bench <records> [--max-block K] [--year-window W] [--locality|--no-locality] [--blocking-only] [--seed S] [--csv PATH] [--from-csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]`
 //!
 //! `records` accepts suffixes: 100k, 1M, 5M.
 //! Batch: generate → prepare → blocking → u → EM → scoring → clustering,
@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use jiuzhu_matching::gen::{generate, write_csv_with, GenConfig};
+use jiuzhu_matching::gen::{generate, read_csv_bytes, write_csv_with, GenConfig};
 use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, TrainingReport};
 use jiuzhu_matching::pipeline::{
     apply_order, blocking_recall, cluster, locality_order, pair_metrics, prepare_features,
-    score_blocked_pairs,
+    score_blocked_pairs_fitting_prior,
 };
 use jiuzhu_matching::rng::SplitMix64;
 use jiuzhu_matching::{
@@ -68,6 +68,8 @@ struct Args {
     n: usize,
     seed: u64,
     csv: Option<String>,
+    /// Read the records from this CSV (as written by `--csv`) instead of generating them.
+    from_csv: Option<String>,
     queries: usize,
     batch: bool,
     online: bool,
@@ -88,6 +90,7 @@ fn args() -> Result<Args, String> {
         n: 100_000,
         seed: 7,
         csv: None,
+        from_csv: None,
         queries: 1000,
         batch: true,
         online: true,
@@ -96,9 +99,8 @@ fn args() -> Result<Args, String> {
         // The machine this runs on in CI has two cores.
         threads: 2,
         max_block: Refinement::default().max_block,
-        // Decided after parsing: on from 2 M records (measured faster at 5M:
-        // scoring 36 s vs 60–68 s), off below (slower at 1M in an A/B: the
-        // records' heap data stay in generation order).
+        // On unless `--no-locality` (faster at 100k, 1M and 5M once the
+        // names were stored inline).
         locality: false,
         year_window: Refinement::default().year_window,
         blocking_only: false,
@@ -114,6 +116,7 @@ fn args() -> Result<Args, String> {
                     .ok_or("--seed needs a number")?
             }
             "--csv" => a.csv = Some(it.next().ok_or("--csv needs a path")?),
+            "--from-csv" => a.from_csv = Some(it.next().ok_or("--from-csv needs a path")?),
             "--queries" => {
                 a.queries = it
                     .next()
@@ -149,7 +152,7 @@ fn args() -> Result<Args, String> {
             other => a.n = parse_count(other).ok_or(format!("bad argument {other}"))?,
         }
     }
-    a.locality = locality.unwrap_or(a.n >= 2_000_000);
+    a.locality = locality.unwrap_or(true);
     Ok(a)
 }
 
@@ -157,7 +160,7 @@ fn main() {
     let a = match args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: bench <records, e.g. 100k|1M|5M> [--seed S] [--csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]");
+            eprintln!("{e}\nusage: bench <records, e.g. 100k|1M|5M> [--seed S] [--csv PATH] [--from-csv PATH] [--locality|--no-locality] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]");
             std::process::exit(2);
         }
     };
@@ -166,12 +169,32 @@ fn main() {
         a.n, a.seed
     );
     let t = Instant::now();
-    let g = generate(&GenConfig {
-        seed: a.seed,
-        records: a.n,
-        duplicate_rate: 0.3,
-    });
-    println!("generate            {:>9.2} s", secs(t.elapsed()));
+    // Reading the CSV counts towards "end to end" (as it does for Splink).
+    let (g, read) = match &a.from_csv {
+        Some(path) => {
+            let bytes = std::fs::read(path).expect("read csv");
+            let g = read_csv_bytes(&bytes, a.threads).unwrap_or_else(|e| {
+                eprintln!("{path}: {e}");
+                std::process::exit(2)
+            });
+            let read = t.elapsed();
+            println!(
+                "read csv            {:>9.2} s  ({} records from {path})",
+                secs(read),
+                g.records.len()
+            );
+            (g, read)
+        }
+        None => {
+            let g = generate(&GenConfig {
+                seed: a.seed,
+                records: a.n,
+                duplicate_rate: 0.3,
+            });
+            println!("generate            {:>9.2} s", secs(t.elapsed()));
+            (g, Duration::ZERO)
+        }
+    };
     if let Some(path) = &a.csv {
         let t = Instant::now();
         let file = std::fs::File::create(path).expect("create csv");
@@ -204,10 +227,10 @@ fn main() {
     let t_loc = Instant::now();
     let (features, truth) = if a.locality {
         let order = locality_order(&features);
-        (
-            apply_order(features, &order),
-            apply_order(g.truth.clone(), &order),
-        )
+        // In place: the names are stored inline (no heap data left behind
+        // in generation order), so moving the records is enough.
+        let ordered = apply_order(features, &order);
+        (ordered, apply_order(g.truth.clone(), &order))
     } else {
         (features, g.truth.clone())
     };
@@ -284,27 +307,51 @@ fn main() {
                 r.rule, r.pairs, r.sampled, r.patterns, r.iterations, r.converged, r.lambda
             );
         }
+        // λ: a first guess from a small sample of the candidate pairs, then
+        // fitted exactly on the scoring pass itself (every pair's weight
+        // histogrammed; the pairs kept provisionally at up to 4× the guess).
         let t = Instant::now();
         let tf = TermFrequencies::build(&features);
-        estimate_prior(&mut model, &features, &blocker, &tf, &cfg, &mut report);
+        println!("term frequencies    {:>9.2} s", secs(t.elapsed()));
+        let guess_cfg = TrainingConfig {
+            max_pairs_per_session: 200_000,
+            ..cfg.clone()
+        };
+        estimate_prior(
+            &mut model,
+            &features,
+            &blocker,
+            &tf,
+            &guess_cfg,
+            &mut report,
+        );
         linkage += t.elapsed();
         println!(
-            "prior (λ)           {:>9.2} s  (λ = {:.3e}, expected matches {:.0})",
+            "prior (λ) guess     {:>9.2} s  (λ = {:.3e} from a sample of the candidate pairs)",
             secs(t.elapsed()),
             model.prior,
-            report.expected_matches
         );
 
         let t = Instant::now();
-        let (pairs, scored) =
-            score_blocked_pairs(&features, &model, &blocker, &tf, 0.01, a.threads);
+        let (pairs, scored) = score_blocked_pairs_fitting_prior(
+            &features,
+            &mut model,
+            &blocker,
+            &tf,
+            0.01,
+            4.0,
+            cfg.max_iterations,
+            a.threads,
+        );
         let d = t.elapsed();
         linkage += d;
         println!(
-            "scoring             {:>9.2} s  ({scored} pairs, {:.2} M pairs/s, {} kept ≥0.01)",
+            "scoring + λ         {:>9.2} s  ({scored} pairs, {:.2} M pairs/s, {} kept ≥0.01; λ = {:.3e}, expected matches {:.0})",
             secs(d),
             scored as f64 / secs(d).max(1e-9) / 1e6,
-            pairs.len()
+            pairs.len(),
+            model.prior,
+            model.prior * (features.len() as f64) * (features.len() as f64 - 1.0) / 2.0
         );
         let t = Instant::now();
         let clusters = cluster(features.len(), &pairs, 0.9);
@@ -325,6 +372,12 @@ fn main() {
             "linkage total       {:>9.2} s  (records in memory -> clusters: prepare, blocking, u, EM, λ, scoring, clustering; no generation, no evaluation)",
             secs(linkage)
         );
+        if a.from_csv.is_some() {
+            println!(
+                "end to end          {:>9.2} s  (reading the CSV + linkage)",
+                secs(read + linkage)
+            );
+        }
         for th in [0.5, 0.9, 0.99] {
             let m = pair_metrics(&pairs, &truth, th);
             println!(
