@@ -470,28 +470,60 @@ impl<'a> Blocker<'a> {
             .collect();
         b.window = refine.year_window.max(0);
         b.cut = vec![false; b.keys.len()];
-        for (r, rule) in rules.iter().enumerate() {
-            let by_sex = rule.uses_birth_year();
-            if by_sex && rule.parts().contains(&KeyPart::Sex) {
-                continue;
+        // The oversized blocks of each rule, found by sorting its keys (a
+        // hash map of millions of block sizes misses the cache on every
+        // record); rules dealt out to the threads. Only the oversized keys
+        // are kept, a set small enough to stay in cache for the pass below.
+        let threads = threads.clamp(1, n_rules.max(1));
+        let keys = &b.keys;
+        let oversized_of = |r: usize| -> crate::hash::FxHashSet<u64> {
+            let rule = &rules[r];
+            if rule.uses_birth_year() && rule.parts().contains(&KeyPart::Sex) {
+                return Default::default();
             }
-            let mut sizes: crate::hash::FxHashMap<u64, u32> = Default::default();
-            for &k in b.keys.iter().skip(r).step_by(n_rules) {
-                if k != NO_KEY {
-                    *sizes.entry(k).or_default() += 1;
+            let mut ks: Vec<u64> = keys
+                .iter()
+                .skip(r)
+                .step_by(n_rules)
+                .copied()
+                .filter(|&k| k != NO_KEY)
+                .collect();
+            ks.sort_unstable();
+            ks.chunk_by(|x, y| x == y)
+                .filter(|run| run.len() > refine.max_block)
+                .map(|run| run[0])
+                .collect()
+        };
+        let mut oversized: Vec<crate::hash::FxHashSet<u64>> = vec![Default::default(); n_rules];
+        std::thread::scope(|scope| {
+            let oversized_of = &oversized_of;
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        (t..n_rules)
+                            .step_by(threads)
+                            .map(|r| (r, oversized_of(r)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (r, set) in h.join().expect("refinement thread") {
+                    oversized[r] = set;
                 }
             }
+        });
+        for (r, rule) in rules.iter().enumerate() {
+            let set = &oversized[r];
             let stats = &mut b.refined[r];
-            stats.blocks_cut = sizes
-                .values()
-                .filter(|s| **s as usize > refine.max_block)
-                .count() as u64;
-            if stats.blocks_cut == 0 {
+            stats.blocks_cut = set.len() as u64;
+            if set.is_empty() {
                 continue;
             }
+            let by_sex = rule.uses_birth_year();
             for (i, f) in features.iter().enumerate() {
                 let k = &mut b.keys[i * n_rules + r];
-                if *k == NO_KEY || sizes[k] as usize <= refine.max_block {
+                if *k == NO_KEY || !set.contains(k) {
                     continue;
                 }
                 b.cut[i * n_rules + r] = true;

@@ -139,8 +139,8 @@ pub type ComparisonVector = [u8; NUM_FIELDS];
 /// Dates level for an impossible pair (found before going missing).
 pub const DATES_IMPOSSIBLE: u8 = 1;
 
-/// A record pre-processed for fast comparison.
-#[derive(Debug, Clone, PartialEq)]
+/// A record pre-processed for fast comparison (the default: nothing known).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Features {
     /// Caller's id.
     pub id: u64,
