@@ -21,6 +21,7 @@
 pub mod blocking;
 pub mod cluster;
 pub mod compare;
+pub mod febrl;
 pub mod gen;
 pub mod hash;
 pub mod index;

@@ -102,6 +102,12 @@ pub fn syllable_to_string(s: Syllable) -> String {
             .map(String::from)
             .unwrap_or_default();
     }
+    if s & LATIN != 0 {
+        if s & (LATIN_HASHED | SOUNDEX) != 0 {
+            return format!("#{:07x}", s & 0x0FFF_FFFF);
+        }
+        return syllable_to_string(s & !LATIN);
+    }
     let mut out = Vec::new();
     let mut v = s;
     while v != 0 {
@@ -296,6 +302,76 @@ pub fn name_pinyin(name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Tag of a Latin word's syllable (bit 30; packed pinyin uses at most 30 bits).
+const LATIN: u32 = 0x4000_0000;
+/// With [`LATIN`]: a word longer than six letters, stored as a hash.
+const LATIN_HASHED: u32 = 0x2000_0000;
+/// With [`LATIN`]: a Soundex code.
+const SOUNDEX: u32 = 0x1000_0000;
+
+/// A Latin word as a syllable: packed like pinyin when it fits in six
+/// letters, else a 28-bit hash of the whole word.
+fn latin_syllable(word: &[u8]) -> Syllable {
+    if word.len() <= 6 {
+        LATIN | pack(std::str::from_utf8(word).unwrap_or_default())
+    } else {
+        LATIN | LATIN_HASHED | (crate::hash::mix64(fx_hash_bytes(word)) as u32 & 0x0FFF_FFFF)
+    }
+}
+
+/// A private-use character standing for a word (equal words, equal
+/// characters; two different words share one with probability 1 / 130,000).
+fn word_char(word: &[u8]) -> char {
+    const PLANES: u32 = 2 * 0xFFFE; // U+F0000–U+FFFFD and U+100000–U+10FFFD
+    let k = (crate::hash::mix64(fx_hash_bytes(word)) % u64::from(PLANES)) as u32;
+    let base = if k < 0xFFFE {
+        0xF0000
+    } else {
+        0x100000 - 0xFFFE
+    };
+    char::from_u32(base + k).unwrap_or('\u{F0000}')
+}
+
+fn fx_hash_bytes(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// American Soundex of a lower-case ASCII word, packed: the first letter
+/// (5 bits) and three digits (3 bits each), e.g. robert / rupert → r163.
+pub fn soundex(word: &[u8]) -> u32 {
+    let code = |c: u8| match c {
+        b'b' | b'f' | b'p' | b'v' => 1,
+        b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => 2,
+        b'd' | b't' => 3,
+        b'l' => 4,
+        b'm' | b'n' => 5,
+        b'r' => 6,
+        _ => 0, // vowels, h, w, y
+    };
+    let Some(&first) = word.first() else {
+        return 0;
+    };
+    let mut out = u32::from(first - b'a' + 1) << 9;
+    let (mut digits, mut last) = (0, code(first));
+    for &c in &word[1..] {
+        let d = code(c);
+        if d != 0 && d != last {
+            out |= d << (6 - 3 * digits);
+            digits += 1;
+            if digits == 3 {
+                break;
+            }
+        }
+        // h and w do not separate equal codes; vowels do.
+        if c != b'h' && c != b'w' {
+            last = d;
+        }
+    }
+    out
+}
+
 /// One character of a prepared name with all its comparison forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameChar {
@@ -327,11 +403,13 @@ pub struct PreparedName {
 const NICKNAME_PREFIXES: [char; 3] = ['小', '阿', '老'];
 
 impl PreparedName {
-    /// Parses a name; `None` if it contains no Han characters.
+    /// Parses a name; `None` if it contains neither Han characters nor
+    /// Latin letters. A name without Han characters is read as Latin words
+    /// (see [`PreparedName::latin`]).
     pub fn new(name: &str) -> Option<PreparedName> {
         let raw: Vec<char> = name.chars().filter(|&c| is_han(c)).collect();
         if raw.is_empty() {
-            return None;
+            return PreparedName::latin(name);
         }
         let simp: Vec<char> = raw.iter().map(|&c| to_simplified(c)).collect();
         let t = tables();
@@ -379,6 +457,49 @@ impl PreparedName {
             surname_len: surname_len as u8,
             nickname,
         })
+    }
+
+    /// A name in Latin letters (a foreign national, or a name written in
+    /// pinyin), surname first like a Chinese name: each word plays the part
+    /// of a character. A word's `raw` and `simplified` stand for the word
+    /// itself, `lookalike` for its letters in sorted order (a transposition,
+    /// jonh / john, is the "same sound" level) and `fuzzy` for its Soundex
+    /// code (the fuzzy-pinyin level: smith / smyth). The first word is the
+    /// surname; a single word is taken as a surname too, so that a record
+    /// without a given name still agrees on the surname.
+    pub fn latin(name: &str) -> Option<PreparedName> {
+        let chars: smallvec::SmallVec<[NameChar; 4]> = name
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let word = w.to_ascii_lowercase();
+                let mut sorted: Vec<u8> = word.bytes().collect();
+                sorted.sort_unstable();
+                let itself = word_char(word.as_bytes());
+                NameChar {
+                    raw: itself,
+                    simplified: itself,
+                    lookalike: word_char(&sorted),
+                    syllable: latin_syllable(word.as_bytes()),
+                    fuzzy: LATIN | SOUNDEX | soundex(word.as_bytes()),
+                }
+            })
+            .collect();
+        if chars.is_empty() {
+            return None;
+        }
+        Some(PreparedName {
+            chars,
+            surname_len: 1,
+            nickname: false,
+        })
+    }
+
+    /// Whether the name was read as Latin words.
+    pub fn is_latin(&self) -> bool {
+        self.chars
+            .first()
+            .is_some_and(|c| c.syllable & (LATIN | NON_HAN) == LATIN)
     }
 
     /// Surname characters (empty if unknown).
@@ -486,8 +607,12 @@ fn nickname_fits(nick: &PreparedName, other: &PreparedName) -> bool {
     (sur.len() == 1 && fuzzy_eq(core, &sur[0])) || other.given().iter().any(|c| fuzzy_eq(core, c))
 }
 
-/// Compares two prepared names; symmetric by construction.
+/// Compares two prepared names; symmetric by construction. A name in Latin
+/// letters and one in Han characters are not comparable (`Missing`).
 pub fn compare_prepared(a: &PreparedName, b: &PreparedName) -> NameLevel {
+    if a.is_latin() != b.is_latin() {
+        return NameLevel::Missing;
+    }
     match seq_level(&a.chars, &b.chars) {
         0 => return NameLevel::Exact,
         1 => return NameLevel::TradSimpEqual,
@@ -541,6 +666,55 @@ mod tests {
 
     fn cmp(a: &str, b: &str) -> NameLevel {
         compare_names(Some(a), Some(b))
+    }
+
+    fn soundex_of(word: &str) -> String {
+        let code = soundex(word.as_bytes());
+        let letter = (b'A' + ((code >> 9) as u8) - 1) as char;
+        format!("{letter}{}{}{}", (code >> 6) & 7, (code >> 3) & 7, code & 7)
+    }
+
+    #[test]
+    fn soundex_codes_as_published() {
+        // The standard examples, including the h/w rule (Ashcraft: s and c
+        // separated by h are coded once) and the first-letter rule (Pfister).
+        for (word, code) in [
+            ("robert", "R163"),
+            ("rupert", "R163"),
+            ("rubin", "R150"),
+            ("ashcraft", "A261"),
+            ("tymczak", "T522"),
+            ("pfister", "P236"),
+            ("honeyman", "H555"),
+            ("lee", "L000"),
+        ] {
+            assert_eq!(soundex_of(word), code, "{word}");
+        }
+    }
+
+    #[test]
+    fn latin_names_compare_word_by_word() {
+        use NameLevel::*;
+        assert_eq!(cmp("smith john", "Smith John"), Exact);
+        // A transposition typo keeps the letters: the "same sound" level.
+        assert_eq!(cmp("smith jonh", "smith john"), SamePinyin);
+        // Same Soundex: the fuzzy level, like 模糊音.
+        assert_eq!(cmp("smyth john", "smith john"), FuzzyPinyin);
+        assert_eq!(cmp("harington kayla", "harrington kayla"), FuzzyPinyin);
+        // A missing given name still agrees on the surname.
+        assert_eq!(cmp("smith", "smith john"), PartialOverlap);
+        // Only the one given name agrees: weak, as for a Chinese name.
+        assert_eq!(cmp("brown john", "smith john"), PartialOverlap);
+        // A name in letters and one in characters cannot be compared.
+        assert_eq!(cmp("wang wei", "王伟"), Missing);
+        assert_eq!(cmp("brown mary", "smith john"), Different);
+        // Long words are hashed whole, not cut at six letters.
+        assert_ne!(cmp("harrington", "harrinxton"), Exact);
+        assert_eq!(compare_names(Some("  ,. "), Some("smith")), Missing);
+        // Han characters win: a Chinese name with pinyin beside it is read
+        // as Chinese.
+        let p = PreparedName::new("王伟 wang wei").unwrap();
+        assert_eq!(p.chars.len(), 2);
     }
 
     #[test]

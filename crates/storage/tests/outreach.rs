@@ -291,7 +291,9 @@ async fn story(url: &str) {
         Some("13800138000")
     );
 
-    // A cold warning for the whole city starts a campaign that covers the county.
+    // A cold warning for the whole city starts a campaign that covers the county. Its days
+    // are in the past on purpose: the contact recorded below happens today and must fall
+    // outside them whatever day the test runs.
     let (w, camp) = db
         .warning_add(
             &a,
@@ -299,8 +301,8 @@ async fn story(url: &str) {
                 region: RegionCode::parse("331100").unwrap(),
                 kind: WeatherKind::Cold,
                 level: WarningLevel::Yellow,
-                valid_from: d("2026-12-01"),
-                valid_to: d("2026-12-03"),
+                valid_from: d("2025-12-01"),
+                valid_to: d("2025-12-03"),
                 source: "丽水市气象台".into(),
             },
             Some(&CampaignInput {
@@ -320,14 +322,14 @@ async fn story(url: &str) {
     let camp = camp.unwrap();
     assert_eq!(w.campaign_id, Some(camp.id));
     assert_eq!(
-        db.campaigns_on(&liandu, d("2026-12-02"))
+        db.campaigns_on(&liandu, d("2025-12-02"))
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(db
-        .campaigns_on(&liandu, d("2026-12-04"))
+        .campaigns_on(&liandu, d("2025-12-04"))
         .await
         .unwrap()
         .is_empty());

@@ -1,4 +1,4 @@
-//! Benchmark: `bench <records> [--max-block K] [--year-window W] [--locality|--no-locality] [--blocking-only] [--seed S] [--csv PATH] [--from-csv PATH] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]`
+//! Benchmark: `bench <records> [--max-block K] [--year-window W] [--locality|--no-locality] [--blocking-only] [--seed S] [--csv PATH] [--from-csv PATH] [--febrl PATHS] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]`
 //!
 //! `records` accepts suffixes: 100k, 1M, 5M.
 //! Batch: generate → prepare → blocking → u → EM → scoring → clustering,
@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use jiuzhu_matching::gen::{generate, read_csv_bytes, write_csv_with, GenConfig};
+use jiuzhu_matching::febrl;
+use jiuzhu_matching::gen::{generate, read_csv_bytes, write_csv_with, GenConfig, Generated};
 use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, TrainingReport};
 use jiuzhu_matching::pipeline::{
     apply_order, blocking_recall, cluster, locality_order, pair_metrics, prepare_features,
@@ -70,6 +71,8 @@ struct Args {
     csv: Option<String>,
     /// Read the records from this CSV (as written by `--csv`) instead of generating them.
     from_csv: Option<String>,
+    /// FEBRL files (comma-separated paths) to link instead of generated records.
+    febrl: Option<String>,
     queries: usize,
     batch: bool,
     online: bool,
@@ -91,6 +94,7 @@ fn args() -> Result<Args, String> {
         seed: 7,
         csv: None,
         from_csv: None,
+        febrl: None,
         queries: 1000,
         batch: true,
         online: true,
@@ -117,6 +121,7 @@ fn args() -> Result<Args, String> {
             }
             "--csv" => a.csv = Some(it.next().ok_or("--csv needs a path")?),
             "--from-csv" => a.from_csv = Some(it.next().ok_or("--from-csv needs a path")?),
+            "--febrl" => a.febrl = Some(it.next().ok_or("--febrl needs paths, comma-separated")?),
             "--queries" => {
                 a.queries = it
                     .next()
@@ -153,6 +158,11 @@ fn args() -> Result<Args, String> {
         }
     }
     a.locality = locality.unwrap_or(true);
+    if a.febrl.is_some() {
+        // Small files: no block needs refining, and Splink blocks on the
+        // plain keys this engine exports.
+        a.max_block = 0;
+    }
     Ok(a)
 }
 
@@ -160,7 +170,7 @@ fn main() {
     let a = match args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: bench <records, e.g. 100k|1M|5M> [--seed S] [--csv PATH] [--from-csv PATH] [--locality|--no-locality] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]");
+            eprintln!("{e}\nusage: bench <records, e.g. 100k|1M|5M> [--seed S] [--csv PATH] [--from-csv PATH] [--febrl PATHS] [--locality|--no-locality] [--queries Q] [--no-batch] [--no-online] [--csv-only] [--no-tf] [--threads T]");
             std::process::exit(2);
         }
     };
@@ -170,8 +180,44 @@ fn main() {
     );
     let t = Instant::now();
     // Reading the CSV counts towards "end to end" (as it does for Splink).
-    let (g, read) = match &a.from_csv {
-        Some(path) => {
+    let (g, read) = match (&a.from_csv, &a.febrl) {
+        (_, Some(paths)) => {
+            let mut rows = Vec::new();
+            for path in paths.split(',') {
+                let text = std::fs::read_to_string(path).expect("read febrl file");
+                rows.extend(febrl::read(&text).unwrap_or_else(|e| {
+                    eprintln!("{path}: {e}");
+                    std::process::exit(2)
+                }));
+            }
+            let g = Generated {
+                records: (0..).zip(&rows).map(|(i, r)| r.to_record(i)).collect(),
+                truth: rows
+                    .iter()
+                    .map(|r| r.person().unwrap_or(u64::MAX))
+                    .collect(),
+            };
+            let read = t.elapsed();
+            println!(
+                "read febrl          {:>9.2} s  ({} records from {paths})",
+                secs(read),
+                rows.len()
+            );
+            if let Some(path) = &a.csv {
+                let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+                let file = std::fs::File::create(path).expect("create csv");
+                febrl::write_splink_csv(
+                    &rows,
+                    &features,
+                    &febrl::rules(),
+                    std::io::BufWriter::new(file),
+                )
+                .expect("write csv");
+                println!("write csv for Splink -> {path}");
+            }
+            (g, read)
+        }
+        (Some(path), None) => {
             let bytes = std::fs::read(path).expect("read csv");
             let g = read_csv_bytes(&bytes, a.threads).unwrap_or_else(|e| {
                 eprintln!("{path}: {e}");
@@ -185,7 +231,7 @@ fn main() {
             );
             (g, read)
         }
-        None => {
+        (None, None) => {
             let g = generate(&GenConfig {
                 seed: a.seed,
                 records: a.n,
@@ -195,7 +241,7 @@ fn main() {
             (g, Duration::ZERO)
         }
     };
-    if let Some(path) = &a.csv {
+    if let (Some(path), None) = (&a.csv, &a.febrl) {
         let t = Instant::now();
         let file = std::fs::File::create(path).expect("create csv");
         // Which blocks the refinement cut, per rule (`cut_<rule>` = 1), so
@@ -238,9 +284,18 @@ fn main() {
     // the evaluation against the truth (blocking recall, P/R/F1).
     let mut linkage = t.elapsed();
     println!("locality order      {:>9.2} s", secs(t_loc.elapsed()));
-    let rules = default_rules();
+    let rules = if a.febrl.is_some() {
+        febrl::rules()
+    } else {
+        default_rules()
+    };
     let cfg = TrainingConfig {
         threads: a.threads,
+        training_rules: if a.febrl.is_some() {
+            febrl::training_rules()
+        } else {
+            TrainingConfig::default().training_rules
+        },
         ..TrainingConfig::default()
     };
     println!("threads             {:>9}", a.threads);
