@@ -103,8 +103,8 @@ pub fn syllable_to_string(s: Syllable) -> String {
             .unwrap_or_default();
     }
     if s & LATIN != 0 {
-        if s & (LATIN_HASHED | SOUNDEX) != 0 {
-            return format!("#{:07x}", s & 0x0FFF_FFFF);
+        if s & SOUNDEX != 0 {
+            return format!("#{:04x}", s & 0x3FFF);
         }
         return syllable_to_string(s & !LATIN);
     }
@@ -304,18 +304,53 @@ pub fn name_pinyin(name: &str) -> Vec<String> {
 
 /// Tag of a Latin word's syllable (bit 30; packed pinyin uses at most 30 bits).
 const LATIN: u32 = 0x4000_0000;
-/// With [`LATIN`]: a word longer than six letters, stored as a hash.
-const LATIN_HASHED: u32 = 0x2000_0000;
-/// With [`LATIN`]: a Soundex code.
+/// With [`LATIN`] in a `fuzzy` slot: a Soundex code.
 const SOUNDEX: u32 = 0x1000_0000;
 
-/// A Latin word as a syllable: packed like pinyin when it fits in six
-/// letters, else a 28-bit hash of the whole word.
+/// A Latin word as a syllable: its first six letters packed like pinyin
+/// (the word's identity is in `raw`; two long words with the same first six
+/// letters are "near", as one typing error further on would make them).
 fn latin_syllable(word: &[u8]) -> Syllable {
-    if word.len() <= 6 {
-        LATIN | pack(std::str::from_utf8(word).unwrap_or_default())
-    } else {
-        LATIN | LATIN_HASHED | (crate::hash::mix64(fx_hash_bytes(word)) as u32 & 0x0FFF_FFFF)
+    LATIN | pack(std::str::from_utf8(&word[..word.len().min(6)]).unwrap_or_default())
+}
+
+/// Two Latin syllables one typing error apart on their first six letters:
+/// one letter replaced, added or dropped (swapped letters are caught by the
+/// sorted-letters code). Always false for Han syllables.
+#[inline]
+fn latin_near(x: Syllable, y: Syllable) -> bool {
+    const TAG: u32 = LATIN | NON_HAN;
+    if x & TAG != LATIN || y & TAG != LATIN {
+        return false;
+    }
+    let letters = |s: Syllable| {
+        let mut v = s & !LATIN;
+        let (mut out, mut n) = ([0u8; 6], 0);
+        while v != 0 && n < 6 {
+            out[n] = (v & 31) as u8;
+            v >>= 5;
+            n += 1;
+        }
+        out[..n].reverse();
+        (out, n)
+    };
+    let ((a, la), (b, lb)) = (letters(x), letters(y));
+    let (a, b) = (&a[..la], &b[..lb]);
+    // `long` has one letter more than `short`, or both were cut at six
+    // letters (then `short`'s last letter is not compared).
+    let one_added = |short: &[u8], long: &[u8]| {
+        let k = short.iter().zip(long).take_while(|(p, q)| p == q).count();
+        let n = (long.len() - 1).min(short.len());
+        k >= n || short[k..n] == long[k + 1..=n]
+    };
+    match la.abs_diff(lb) {
+        0 => {
+            a.iter().zip(b).filter(|(p, q)| p != q).count() <= 1
+                || (la == 6 && (one_added(a, b) || one_added(b, a)))
+        }
+        1 if la < lb => one_added(a, b),
+        1 => one_added(b, a),
+        _ => false,
     }
 }
 
@@ -462,9 +497,11 @@ impl PreparedName {
     /// A name in Latin letters (a foreign national, or a name written in
     /// pinyin), surname first like a Chinese name: each word plays the part
     /// of a character. A word's `raw` and `simplified` stand for the word
-    /// itself, `lookalike` for its letters in sorted order (a transposition,
-    /// jonh / john, is the "same sound" level) and `fuzzy` for its Soundex
-    /// code (the fuzzy-pinyin level: smith / smyth). The first word is the
+    /// itself, `syllable` for its first six letters, `lookalike` for its
+    /// letters in sorted order, and `fuzzy` for its Soundex code. Swapped
+    /// letters (jonh / john) or one letter replaced, added or dropped are
+    /// the "same sound" level; the same Soundex code (smith / smyth) is the
+    /// fuzzy-pinyin level. The first word is the
     /// surname; a single word is taken as a surname too, so that a record
     /// without a given name still agrees on the surname.
     pub fn latin(name: &str) -> Option<PreparedName> {
@@ -546,7 +583,10 @@ fn char_level(a: &NameChar, b: &NameChar) -> u8 {
         0
     } else if a.simplified == b.simplified {
         1
-    } else if a.syllable == b.syllable || a.lookalike == b.lookalike {
+    } else if a.syllable == b.syllable
+        || a.lookalike == b.lookalike
+        || latin_near(a.syllable, b.syllable)
+    {
         2
     } else if a.fuzzy == b.fuzzy {
         3
@@ -698,9 +738,12 @@ mod tests {
         assert_eq!(cmp("smith john", "Smith John"), Exact);
         // A transposition typo keeps the letters: the "same sound" level.
         assert_eq!(cmp("smith jonh", "smith john"), SamePinyin);
-        // Same Soundex: the fuzzy level, like 模糊音.
-        assert_eq!(cmp("smyth john", "smith john"), FuzzyPinyin);
-        assert_eq!(cmp("harington kayla", "harrington kayla"), FuzzyPinyin);
+        // Same Soundex, more than one letter apart: the fuzzy level, like 模糊音.
+        assert_eq!(cmp("rupert john", "robert john"), FuzzyPinyin);
+        assert_eq!(cmp("smythe john", "smith john"), FuzzyPinyin);
+        // One letter apart.
+        assert_eq!(cmp("smyth john", "smith john"), SamePinyin);
+        assert_eq!(cmp("harington kayla", "harrington kayla"), SamePinyin);
         // A missing given name still agrees on the surname.
         assert_eq!(cmp("smith", "smith john"), PartialOverlap);
         // Only the one given name agrees: weak, as for a Chinese name.
@@ -708,8 +751,14 @@ mod tests {
         // A name in letters and one in characters cannot be compared.
         assert_eq!(cmp("wang wei", "王伟"), Missing);
         assert_eq!(cmp("brown mary", "smith john"), Different);
-        // Long words are hashed whole, not cut at six letters.
-        assert_ne!(cmp("harrington", "harrinxton"), Exact);
+        // One letter replaced, added or dropped: the same level as swapped
+        // letters. Long words are told apart whole (`raw`); beyond that
+        // their first six letters count.
+        assert_eq!(cmp("walker sarah", "walker sarsh"), SamePinyin);
+        assert_eq!(cmp("waller", "waler"), SamePinyin);
+        assert_eq!(cmp("harrington", "harrinxton"), SamePinyin);
+        assert_eq!(cmp("harrington", "harrington"), Exact);
+        assert_eq!(cmp("brown", "green"), Different);
         assert_eq!(compare_names(Some("  ,. "), Some("smith")), Missing);
         // Han characters win: a Chinese name with pinyin beside it is read
         // as Chinese.
