@@ -41,7 +41,7 @@ read_csv_secs = time.perf_counter() - phase_start
 phase("read csv", f"({len(df)} records)")
 linkage_start = time.perf_counter()
 df = df.replace({"": None})
-keys = sorted(c for c in df.columns if c.startswith("key_"))
+keys = sorted((c for c in df.columns if c.startswith("key_")), key=lambda c: int(c[4:]))
 
 settings = SettingsCreator(
     link_type="dedupe_only",

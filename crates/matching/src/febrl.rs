@@ -96,7 +96,7 @@ impl FebrlRow {
         let name = format!("{} {}", self.surname, self.given_name);
         let name = name.trim();
         let d = &self.date_of_birth;
-        let birth = (d.len() == 8)
+        let birth = (d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()))
             .then(|| {
                 let (y, m, day) = (
                     d[..4].parse().ok()?,

@@ -623,6 +623,12 @@ pub fn read_csv(mut input: impl std::io::Read) -> Result<Generated, String> {
 /// threads: the body is cut at line breaks outside quoted fields (an even
 /// number of `"` before the cut), so every piece starts a row.
 pub fn read_csv_bytes(bytes: &[u8], threads: usize) -> Result<Generated, String> {
+    if threads <= 1 {
+        // One reader over the whole file: its positions are the file's lines.
+        let mut rdr = csv::Reader::from_reader(bytes);
+        let cols = CsvColumns::find(rdr.headers().map_err(|e| e.to_string())?)?;
+        return cols.parse_all(rdr, 1);
+    }
     let header_end = bytes
         .iter()
         .position(|&b| b == b'\n')
@@ -677,12 +683,16 @@ pub fn read_csv_bytes(bytes: &[u8], threads: usize) -> Result<Generated, String>
             .map(|h| h.join().expect("csv worker"))
             .collect()
     });
+    // Any error: read again on one thread, which reports it with the file's
+    // line (and is right even if a stray quote misled the cuts).
+    if parts.iter().any(Result::is_err) {
+        return read_csv_bytes(bytes, 1);
+    }
     let mut out = Generated {
         records: Vec::new(),
         truth: Vec::new(),
     };
-    for part in parts {
-        let part = part?;
+    for part in parts.into_iter().flatten() {
         out.records.extend(part.records);
         out.truth.extend(part.truth);
     }

@@ -314,13 +314,22 @@ fn latin_syllable(word: &[u8]) -> Syllable {
     LATIN | pack(std::str::from_utf8(&word[..word.len().min(6)]).unwrap_or_default())
 }
 
-/// Two Latin syllables one typing error apart on their first six letters:
-/// one letter replaced, added or dropped (swapped letters are caught by the
-/// sorted-letters code). Always false for Han syllables.
+/// Two Latin words one typing error apart: one letter replaced, added or
+/// dropped, or two neighbours swapped. The letters known are the first six
+/// (`syllable`); a longer word's length (up to "9 or more") rides in the
+/// low bits of `raw`, so a five-letter word is never "near" an eight-letter
+/// one that starts with it (robin / robinson). Long words are compared on
+/// their first six letters.
 #[inline]
-fn latin_near(x: Syllable, y: Syllable) -> bool {
-    const TAG: u32 = LATIN | NON_HAN;
-    if x & TAG != LATIN || y & TAG != LATIN {
+fn latin_near(a: &NameChar, b: &NameChar) -> bool {
+    // Most word pairs (random pairs for u) differ in length by more than one:
+    // settle those from the packed width alone.
+    let known = |s: Syllable| (32 - (s & !LATIN).leading_zeros() as usize).div_ceil(5);
+    let full = |c: &NameChar, known: usize| match latin_extra(c.raw) {
+        0 => known,
+        e => 6 + e,
+    };
+    if full(a, known(a.syllable)).abs_diff(full(b, known(b.syllable))) > 1 {
         return false;
     }
     let letters = |s: Syllable| {
@@ -334,37 +343,140 @@ fn latin_near(x: Syllable, y: Syllable) -> bool {
         out[..n].reverse();
         (out, n)
     };
-    let ((a, la), (b, lb)) = (letters(x), letters(y));
-    let (a, b) = (&a[..la], &b[..lb]);
-    // `long` has one letter more than `short`, or both were cut at six
-    // letters (then `short`'s last letter is not compared).
+    let ((x, lx), (y, ly)) = (letters(a.syllable), letters(b.syllable));
+    let (x, y) = (&x[..lx], &y[..ly]);
+    // Full lengths: the letters known, or 6 + the extra recorded in `raw`.
+    let (fx, fy) = (full(a, lx), full(b, ly));
+    // (No allocation: this runs for every differing word of every pair.)
+    let substituted_or_swapped = |x: &[u8], y: &[u8]| {
+        let n = x.len().min(y.len());
+        let mut diffs = (0..n).filter(|&i| x[i] != y[i]);
+        match (diffs.next(), diffs.next(), diffs.next()) {
+            (None, ..) | (Some(_), None, _) => true,
+            (Some(i), Some(j), None) => j == i + 1 && x[i] == y[j] && x[j] == y[i],
+            _ => false,
+        }
+    };
+    // `long` is `short` with one letter added, judged on the letters known
+    // (when `long` was cut, its last known letter has no partner).
     let one_added = |short: &[u8], long: &[u8]| {
         let k = short.iter().zip(long).take_while(|(p, q)| p == q).count();
         let n = (long.len() - 1).min(short.len());
         k >= n || short[k..n] == long[k + 1..=n]
     };
-    match la.abs_diff(lb) {
-        0 => {
-            a.iter().zip(b).filter(|(p, q)| p != q).count() <= 1
-                || (la == 6 && (one_added(a, b) || one_added(b, a)))
-        }
-        1 if la < lb => one_added(a, b),
-        1 => one_added(b, a),
+    if lx < fx && ly < fy {
+        // Both cut at six letters (lengths known up to "9 or more").
+        return fx.abs_diff(fy) <= 1
+            && (substituted_or_swapped(x, y) || one_added(x, y) || one_added(y, x));
+    }
+    match fx.abs_diff(fy) {
+        0 => substituted_or_swapped(x, y),
+        1 if fx < fy => lx == fx && one_added(x, y),
+        1 => ly == fy && one_added(y, x),
         _ => false,
     }
 }
 
-/// A private-use character standing for a word (equal words, equal
-/// characters; two different words share one with probability 1 / 130,000).
-fn word_char(word: &[u8]) -> char {
-    const PLANES: u32 = 2 * 0xFFFE; // U+F0000–U+FFFFD and U+100000–U+10FFFD
-    let k = (crate::hash::mix64(fx_hash_bytes(word)) % u64::from(PLANES)) as u32;
-    let base = if k < 0xFFFE {
-        0xF0000
-    } else {
-        0x100000 - 0xFFFE
-    };
-    char::from_u32(base + k).unwrap_or('\u{F0000}')
+/// Letters beyond the sixth of a Latin word, capped at 3, from its `raw`.
+fn latin_extra(raw: char) -> usize {
+    (raw as u32 & 3) as usize
+}
+
+/// A character standing for a word: a hash of the word (with `salt`) over
+/// the whole range of Unicode scalar values, its two low bits carrying
+/// `extra` (0–3). Only ever compared with another word's, never shown.
+fn word_char(word: &[u8], salt: u64, extra: usize) -> char {
+    const SLOTS: u64 = (0x11_0000 - 0x800) / 4;
+    let k = (crate::hash::mix64(fx_hash_bytes(word) ^ salt) % SLOTS) as u32;
+    let mut v = (k << 2) | (extra.min(3) as u32);
+    if v >= 0xD800 {
+        v += 0x800; // past the surrogates
+    }
+    char::from_u32(v).unwrap_or('\u{FFFD}')
+}
+
+/// Folds a Latin letter with a diacritic to its base letters (é → e,
+/// ß → ss); `None` for a letter of another script.
+fn fold_latin(c: char) -> Option<&'static str> {
+    const TABLE: &[(&str, &str)] = &[
+        ("àáâãäåāăą", "a"),
+        ("çćčĉċ", "c"),
+        ("ďđ", "d"),
+        ("èéêëēĕėęě", "e"),
+        ("ĝğġģ", "g"),
+        ("ĥħ", "h"),
+        ("ìíîïĩīĭįı", "i"),
+        ("ĵ", "j"),
+        ("ķ", "k"),
+        ("ĺļľŀł", "l"),
+        ("ñńņňŉ", "n"),
+        ("òóôõöøōŏő", "o"),
+        ("ŕŗř", "r"),
+        ("śŝşš", "s"),
+        ("ţťŧ", "t"),
+        ("ùúûüũūŭůűų", "u"),
+        ("ŵ", "w"),
+        ("ýÿŷ", "y"),
+        ("źżž", "z"),
+        ("ß", "ss"),
+        ("æ", "ae"),
+        ("œ", "oe"),
+        ("þ", "th"),
+        ("ð", "d"),
+    ];
+    let lower = c.to_lowercase().next()?;
+    TABLE
+        .iter()
+        .find(|(from, _)| from.contains(lower))
+        .map(|(_, to)| *to)
+}
+
+/// Words that stand for "no name" (placeholders typed into a name field).
+const PLACEHOLDERS: &[&str] = &[
+    "unknown",
+    "unk",
+    "none",
+    "na",
+    "nn",
+    "anon",
+    "anonymous",
+    "noname",
+    "nil",
+    "null",
+    "test",
+    "name",
+    "missing",
+    "n",
+];
+
+/// The lower-case ASCII words of a name written in Latin letters: letters
+/// with diacritics folded, apostrophes dropped (O'Brien → obrien), anything
+/// else separates words. Empty when the name is a placeholder ("Unknown",
+/// "N/A", "XXX").
+fn latin_words(name: &str) -> Vec<String> {
+    let mut words = vec![String::new()];
+    for c in name.chars() {
+        if c.is_ascii_alphabetic() {
+            words
+                .last_mut()
+                .expect("one word")
+                .push(c.to_ascii_lowercase());
+        } else if let Some(f) = c.is_alphabetic().then(|| fold_latin(c)).flatten() {
+            words.last_mut().expect("one word").push_str(f);
+        } else if c != '\'' && c != '’' && !words.last().expect("one word").is_empty() {
+            words.push(String::new());
+        }
+    }
+    words.retain(|w| !w.is_empty());
+    // A name made only of placeholders, single letters and runs of one
+    // letter says nothing ("N/A", "X", "XXX"); an initial beside a real
+    // word is kept.
+    let placeholder =
+        |w: &String| PLACEHOLDERS.contains(&w.as_str()) || w.bytes().all(|b| b == w.as_bytes()[0]);
+    if words.iter().all(placeholder) {
+        words.clear();
+    }
+    words
 }
 
 fn fx_hash_bytes(bytes: &[u8]) -> u64 {
@@ -385,7 +497,7 @@ pub fn soundex(word: &[u8]) -> u32 {
         b'r' => 6,
         _ => 0, // vowels, h, w, y
     };
-    let Some(&first) = word.first() else {
+    let Some(&first) = word.first().filter(|c| c.is_ascii_lowercase()) else {
         return 0;
     };
     let mut out = u32::from(first - b'a' + 1) << 9;
@@ -505,20 +617,22 @@ impl PreparedName {
     /// surname; a single word is taken as a surname too, so that a record
     /// without a given name still agrees on the surname.
     pub fn latin(name: &str) -> Option<PreparedName> {
-        let chars: smallvec::SmallVec<[NameChar; 4]> = name
-            .split(|c: char| !c.is_ascii_alphabetic())
-            .filter(|w| !w.is_empty())
-            .map(|w| {
-                let word = w.to_ascii_lowercase();
-                let mut sorted: Vec<u8> = word.bytes().collect();
-                sorted.sort_unstable();
-                let itself = word_char(word.as_bytes());
+        let chars: smallvec::SmallVec<[NameChar; 4]> = latin_words(name)
+            .iter()
+            .map(|word| {
+                let w = word.as_bytes();
+                let extra = w.len().saturating_sub(6);
+                // Length, first letter and the rest sorted: swapped letters
+                // beyond the sixth still meet.
+                let mut key = vec![w.len() as u8, w[0]];
+                key.extend(w[1..].iter());
+                key[2..].sort_unstable();
                 NameChar {
-                    raw: itself,
-                    simplified: itself,
-                    lookalike: word_char(&sorted),
-                    syllable: latin_syllable(word.as_bytes()),
-                    fuzzy: LATIN | SOUNDEX | soundex(word.as_bytes()),
+                    raw: word_char(w, 0, extra),
+                    simplified: word_char(w, 0x5eed, extra),
+                    lookalike: word_char(&key, 0x10c4, 0),
+                    syllable: latin_syllable(w),
+                    fuzzy: LATIN | SOUNDEX | soundex(w),
                 }
             })
             .collect();
@@ -579,14 +693,21 @@ impl PreparedName {
 /// look-alike, 3 fuzzy pinyin, 4 different.
 #[inline]
 fn char_level(a: &NameChar, b: &NameChar) -> u8 {
-    if a.raw == b.raw {
+    // For a Han character `simplified` follows from `raw`; for a Latin word
+    // both are independent hashes of it, and both must agree.
+    if a.raw == b.raw && a.simplified == b.simplified {
         0
+    } else if a.syllable & b.syllable & LATIN != 0 {
+        if a.lookalike == b.lookalike || latin_near(a, b) {
+            2
+        } else if a.fuzzy == b.fuzzy {
+            3
+        } else {
+            4
+        }
     } else if a.simplified == b.simplified {
         1
-    } else if a.syllable == b.syllable
-        || a.lookalike == b.lookalike
-        || latin_near(a.syllable, b.syllable)
-    {
+    } else if a.syllable == b.syllable || a.lookalike == b.lookalike {
         2
     } else if a.fuzzy == b.fuzzy {
         3
@@ -659,6 +780,18 @@ pub fn compare_prepared(a: &PreparedName, b: &PreparedName) -> NameLevel {
         2 => return NameLevel::SamePinyin,
         3 => return NameLevel::FuzzyPinyin,
         _ => {}
+    }
+    // Latin words in another order (Wei Wang / Wang Wei, John Smith / Smith
+    // John): the given-name-variant level.
+    if a.is_latin() && a.chars.len() == b.chars.len() && a.chars.len() > 1 {
+        let words = |n: &PreparedName| {
+            let mut w: Vec<(char, char)> = n.chars.iter().map(|c| (c.raw, c.simplified)).collect();
+            w.sort_unstable();
+            w
+        };
+        if words(a) == words(b) {
+            return NameLevel::GivenNameVariant;
+        }
     }
     let (sa, sb) = (a.surname(), b.surname());
     let (ga, gb) = (a.given(), b.given());
@@ -759,6 +892,33 @@ mod tests {
         assert_eq!(cmp("harrington", "harrinxton"), SamePinyin);
         assert_eq!(cmp("harrington", "harrington"), Exact);
         assert_eq!(cmp("brown", "green"), Different);
+        // A short word is not "one letter off" a long word that starts with
+        // it (Soundex may still agree: robins / robinson are both R152).
+        for (x, y) in [
+            ("robin", "robinson"),
+            ("robins", "robinson"),
+            ("jameson", "james"),
+        ] {
+            assert!(cmp(x, y) > SamePinyin, "{x} / {y}: {:?}", cmp(x, y));
+        }
+        assert_eq!(cmp("roberts", "robert"), SamePinyin);
+        // Neighbours swapped; but anagrams are not typos.
+        assert_eq!(cmp("jonh", "john"), SamePinyin);
+        assert_ne!(cmp("dean", "edna"), SamePinyin);
+        // Western order against Chinese order.
+        assert_eq!(cmp("Wei Wang", "Wang Wei"), GivenNameVariant);
+        // Diacritics and apostrophes.
+        assert_eq!(cmp("Müller José", "muller jose"), Exact);
+        assert_eq!(cmp("O'Brien", "obrien"), Exact);
+        // Placeholders are no name at all.
+        for p in ["Unknown", "N/A", "XXX", "x", "unknown unknown"] {
+            assert_eq!(cmp(p, p), Missing, "{p}");
+        }
+        assert_eq!(
+            cmp("Li X", "Li X"),
+            Exact,
+            "an initial beside a word is kept"
+        );
         assert_eq!(compare_names(Some("  ,. "), Some("smith")), Missing);
         // Han characters win: a Chinese name with pinyin beside it is read
         // as Chinese.
