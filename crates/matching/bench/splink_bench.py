@@ -19,30 +19,19 @@ those columns plus Jaro-Winkler on pinyin (no nickname / swapped-character
 logic); face embeddings are not exported, so there is no face comparison.
 """
 
-import resource
 import sys
 import time
 
-import duckdb
 import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from splink_common import Phases, connect, predict_evaluate_cluster, read_csv
+
 path = sys.argv[1]
-phase_start = time.perf_counter()
-
-
-def phase(name, extra=""):
-    global phase_start
-    now = time.perf_counter()
-    print(f"{name:<20}{now - phase_start:>9.2f} s  {extra}", flush=True)
-    phase_start = now
-
-
-df = pd.read_csv(path, dtype=str, keep_default_na=False)
-read_csv_secs = time.perf_counter() - phase_start
-phase("read csv", f"({len(df)} records)")
+phase = Phases()
+df, read_csv_secs = read_csv(path, phase)
 linkage_start = time.perf_counter()
 df = df.replace({"": None})
 df["county"] = df["region"].where(
@@ -184,10 +173,7 @@ settings = SettingsCreator(
     retain_matching_columns=False,
 )
 
-con = duckdb.connect()
-threads = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-con.execute(f"SET threads = {threads}")
-print(f"duckdb threads      {threads}")
+con = connect(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
 db_api = DuckDBAPI(connection=con)
 linker = Linker(df, settings, db_api=db_api)
 phase("linker setup")
@@ -207,39 +193,4 @@ linker.training.estimate_probability_two_random_records_match(
 )
 phase("prior (λ)", f"(λ = {linker._settings_obj._probability_two_random_records_match:.3e})")
 
-pred = linker.inference.predict()
-n_scored = con.execute(f"select count(*) from {pred.physical_name}").fetchall()[0][0]
-phase("blocking+scoring", f"({n_scored} pairs)")
-linkage_before_eval = time.perf_counter() - linkage_start
-
-sizes = df.groupby("cluster").size()
-all_true = int((sizes * (sizes - 1) // 2).sum())
-blocked_true = con.execute(
-    f"select count(*) from {pred.physical_name} where cluster_l = cluster_r"
-).fetchall()[0][0]
-print(f"blocking recall     {blocked_true / all_true:9.4f}    ({blocked_true} of {all_true} true pairs)")
-
-for th in [0.5, 0.9, 0.99]:
-    tp, fp = con.execute(
-        f"select coalesce(sum(case when cluster_l = cluster_r then 1 else 0 end),0),"
-        f" coalesce(sum(case when cluster_l <> cluster_r then 1 else 0 end),0)"
-        f" from {pred.physical_name} where match_probability >= {th}"
-    ).fetchall()[0]
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / all_true
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    print(
-        f"p≥{th:<5} precision {precision:.4f} recall {recall:.4f} F1 {f1:.4f}  (TP {tp} FP {fp} FN {all_true - tp})"
-    )
-phase_start = time.perf_counter()
-clustering_start = phase_start
-clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, 0.9)
-n_clusters = con.execute(f"select count(distinct cluster_id) from {clusters.physical_name}").fetchall()[0][0]
-phase("clustering @0.9", f"({n_clusters} clusters)")
-linkage = linkage_before_eval + (time.perf_counter() - clustering_start)
-print(
-    f"linkage total       {linkage:9.2f} s  (DataFrame read -> clusters: prepare columns, setup, u, EM, λ,"
-    f" blocking+scoring, clustering; no CSV read, no evaluation)"
-)
-print(f"end to end          {linkage + read_csv_secs:9.2f} s  (reading the CSV + linkage)")
-print(f"peak RSS            {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:9.0f} MiB")
+predict_evaluate_cluster(linker, con, df, phase, linkage_start, read_csv_secs)

@@ -418,29 +418,9 @@ impl<'a> Blocker<'a> {
     /// (rules dealt out round-robin; the result does not depend on it).
     fn layouts(&self, threads: usize) -> &[Layout] {
         self.layouts.get_or_init(|| {
-            let n = self.rules.len();
-            let threads = threads.clamp(1, n.max(1));
-            let mut out: Vec<Option<Layout>> = (0..n).map(|_| None).collect();
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| {
-                        scope.spawn(move || {
-                            (t..n)
-                                .step_by(threads)
-                                .map(|r| (r, Layout::new(&self.sorted(r), self.window)))
-                                .collect::<Vec<(usize, Layout)>>()
-                        })
-                    })
-                    .collect();
-                for h in handles {
-                    for (r, l) in h.join().expect("sorting thread") {
-                        out[r] = Some(l);
-                    }
-                }
-            });
-            out.into_iter()
-                .map(|l| l.expect("every rule laid out"))
-                .collect()
+            crate::pipeline::par_indexed(self.rules.len(), threads, |r| {
+                Layout::new(&self.sorted(r), self.window)
+            })
         })
     }
 
@@ -474,7 +454,6 @@ impl<'a> Blocker<'a> {
         // hash map of millions of block sizes misses the cache on every
         // record); rules dealt out to the threads. Only the oversized keys
         // are kept, a set small enough to stay in cache for the pass below.
-        let threads = threads.clamp(1, n_rules.max(1));
         let keys = &b.keys;
         let oversized_of = |r: usize| -> crate::hash::FxHashSet<u64> {
             let rule = &rules[r];
@@ -494,25 +473,7 @@ impl<'a> Blocker<'a> {
                 .map(|run| run[0])
                 .collect()
         };
-        let mut oversized: Vec<crate::hash::FxHashSet<u64>> = vec![Default::default(); n_rules];
-        std::thread::scope(|scope| {
-            let oversized_of = &oversized_of;
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    scope.spawn(move || {
-                        (t..n_rules)
-                            .step_by(threads)
-                            .map(|r| (r, oversized_of(r)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                for (r, set) in h.join().expect("refinement thread") {
-                    oversized[r] = set;
-                }
-            }
-        });
+        let oversized = crate::pipeline::par_indexed(n_rules, threads, oversized_of);
         for (r, rule) in rules.iter().enumerate() {
             let set = &oversized[r];
             let stats = &mut b.refined[r];

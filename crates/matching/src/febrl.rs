@@ -52,13 +52,7 @@ pub fn read(text: &str) -> Result<Vec<FebrlRow>, String> {
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
-    let mut at = [0usize; 10];
-    for (slot, name) in at.iter_mut().zip(COLUMNS) {
-        *slot = headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or(format!("column {name} missing"))?;
-    }
+    let at = crate::gen::column_positions(&headers, COLUMNS)?;
     let mut rows = Vec::new();
     for (n, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| format!("row {}: {e}", n + 1))?;

@@ -488,6 +488,21 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// Where each of `names` stands among a CSV file's `headers`.
+pub(crate) fn column_positions<const N: usize>(
+    headers: &csv::StringRecord,
+    names: [&str; N],
+) -> Result<[usize; N], String> {
+    let mut at = [0; N];
+    for (slot, name) in at.iter_mut().zip(names) {
+        *slot = headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or(format!("column {name} missing"))?;
+    }
+    Ok(at)
+}
+
 /// Positions of the columns [`read_csv`] reads.
 struct CsvColumns([usize; 14]);
 
@@ -510,14 +525,7 @@ impl CsvColumns {
     ];
 
     fn find(headers: &csv::StringRecord) -> Result<CsvColumns, String> {
-        let mut at = [0; 14];
-        for (slot, name) in at.iter_mut().zip(Self::NAMES) {
-            *slot = headers
-                .iter()
-                .position(|h| h == name)
-                .ok_or(format!("column {name} missing"))?;
-        }
-        Ok(CsvColumns(at))
+        column_positions(headers, Self::NAMES).map(CsvColumns)
     }
 
     /// One row; `line` (1-based, in the whole file) for errors.
@@ -591,7 +599,8 @@ impl CsvColumns {
         Ok((record, person))
     }
 
-    /// Every row of a headerless reader whose first row is line `first_line`.
+    /// Every remaining row of `rdr`, whose first row is line `first_line` of
+    /// the file (1 for a reader that starts at the header).
     fn parse_all<R: std::io::Read>(
         &self,
         mut rdr: csv::Reader<R>,
@@ -636,34 +645,33 @@ pub fn read_csv_bytes(bytes: &[u8], threads: usize) -> Result<Generated, String>
     let mut hdr = csv::Reader::from_reader(&bytes[..header_end]);
     let cols = CsvColumns::find(hdr.headers().map_err(|e| e.to_string())?)?;
     let body = &bytes[header_end..];
-    let threads = threads.max(1);
     // Cut points: near k/threads of the body, moved to just after a line
-    // break outside quotes.
-    let mut cuts = vec![0usize];
-    let (mut quotes, mut counted) = (0usize, 0usize);
+    // break outside quotes; one scan counts the quotes (for the parity) and
+    // the line breaks (each piece's first line; the header is line 1).
+    let mut cuts = vec![(0usize, 2u64)];
+    let (mut quotes, mut lines, mut counted) = (0usize, 2u64, 0usize);
     for k in 1..threads {
-        let mut at = (body.len() * k / threads).max(*cuts.last().unwrap_or(&0));
-        quotes += body[counted..at].iter().filter(|&&b| b == b'"').count();
+        let target = (body.len() * k / threads).max(counted);
+        let mut at = counted;
         while at < body.len() {
             let b = body[at];
             at += 1;
             if b == b'"' {
                 quotes += 1;
-            } else if b == b'\n' && quotes % 2 == 0 {
-                break;
+            } else if b == b'\n' {
+                lines += 1;
+                if at > target && quotes % 2 == 0 {
+                    break;
+                }
             }
         }
         counted = at;
-        cuts.push(at);
+        cuts.push((at, lines));
     }
-    cuts.push(body.len());
+    cuts.push((body.len(), lines));
     let pieces: Vec<(&[u8], u64)> = cuts
         .windows(2)
-        .map(|w| {
-            // Line of the piece's first row (the header is line 1).
-            let line = 2 + body[..w[0]].iter().filter(|&&b| b == b'\n').count() as u64;
-            (&body[w[0]..w[1]], line)
-        })
+        .map(|w| (&body[w[0].0..w[1].0], w[0].1))
         .collect();
     let cols = &cols;
     let parts: Vec<Result<Generated, String>> = std::thread::scope(|scope| {

@@ -539,7 +539,7 @@ pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig
     }
     // A fixed number of shares, each with its own random stream, so the
     // pairs (and u) are the same on any thread count; the shares run on
-    // `threads` threads (random pairs miss the cache: worth two cores).
+    // `cfg.threads` threads (random pairs miss the cache: worth two cores).
     const SHARES: usize = 16;
     const MAX_LEVELS: usize = 16;
     debug_assert!(Field::ALL.iter().all(|f| f.num_levels() <= MAX_LEVELS));
@@ -560,26 +560,7 @@ pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig
         }
         counts
     };
-    let threads = cfg.threads.clamp(1, SHARES);
-    let per_share: Vec<[[u32; MAX_LEVELS]; NUM_FIELDS]> = std::thread::scope(|scope| {
-        let share = &share;
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..SHARES)
-                        .step_by(threads)
-                        .map(|k| (k, share(k)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all: Vec<_> = handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("u worker"))
-            .collect();
-        all.sort_unstable_by_key(|(k, _)| *k);
-        all.into_iter().map(|(_, c)| c).collect()
-    });
+    let per_share = crate::pipeline::par_indexed(SHARES, cfg.threads, share);
     let mut counts: Vec<Vec<f64>> = Field::ALL
         .iter()
         .map(|f| vec![0.0; f.num_levels()])
@@ -772,6 +753,65 @@ impl WeightHistogram {
         self
     }
 
+    /// λ such that the expected matches among all pairs of `records`
+    /// records equal the sum of the candidate pairs' match probabilities at
+    /// that λ (the pairs outside the blocks taken as non-matches). The
+    /// histogram holds a `rate` sample of the candidate pairs' weights
+    /// without a prior.
+    pub(crate) fn fixed_point_prior(
+        &self,
+        rate: f64,
+        records: usize,
+        max_iterations: usize,
+    ) -> f64 {
+        let bins = self.bins();
+        // Candidate pairs, estimated from the sample (exact below the cap).
+        let total = self.pairs as f64 / rate;
+        let all_pairs = all_pairs_of(records);
+        let scale = 1.0 / rate;
+        // Start from the largest possible value (every blocked pair a match);
+        // the map is increasing in λ, so iteration descends to the largest fixed point.
+        let mut lambda = (total / all_pairs).clamp(1e-12, 0.5);
+        let step = |lambda: f64| {
+            let pw = prior_weight(lambda);
+            let expected = bins
+                .iter()
+                .map(|&(count, mean)| count * weight_to_probability(mean + pw))
+                .sum::<f64>()
+                * scale;
+            (expected / all_pairs).clamp(1e-12, 0.5)
+        };
+        let done = |old: f64, new: f64| ((new - old) / old).abs() < 1e-6;
+        // Plain iteration converges linearly (slowly when the map's slope is
+        // near 1); every two steps an Aitken Δ² extrapolation jumps towards the
+        // fixed point. It is kept only if it stays between half the last
+        // iterate and the last iterate, so the descent cannot jump past the
+        // largest fixed point by much, and plain steps then finish.
+        let mut steps = 0;
+        while steps < max_iterations.max(50) {
+            let l1 = step(lambda);
+            steps += 1;
+            if done(lambda, l1) {
+                lambda = l1;
+                break;
+            }
+            let l2 = step(l1);
+            steps += 1;
+            if done(l1, l2) {
+                lambda = l2;
+                break;
+            }
+            let denom = l2 - 2.0 * l1 + lambda;
+            let jump = lambda - (l1 - lambda) * (l1 - lambda) / denom;
+            lambda = if jump.is_finite() && jump >= 0.5 * l2 && jump <= l2 {
+                jump
+            } else {
+                l2
+            };
+        }
+        lambda
+    }
+
     /// Non-empty bins as (count, mean weight).
     fn bins(&self) -> Vec<(f64, f64)> {
         self.count
@@ -903,67 +943,6 @@ pub fn estimate_prior(
 
 fn all_pairs_of(records: usize) -> f64 {
     (records as f64 * (records as f64 - 1.0) / 2.0).max(1.0)
-}
-
-impl WeightHistogram {
-    /// λ such that the expected matches among all pairs of `records`
-    /// records equal the sum of the candidate pairs' match probabilities at
-    /// that λ (the pairs outside the blocks taken as non-matches). The
-    /// histogram holds a `rate` sample of the candidate pairs' weights
-    /// without a prior.
-    pub(crate) fn fixed_point_prior(
-        &self,
-        rate: f64,
-        records: usize,
-        max_iterations: usize,
-    ) -> f64 {
-        let bins = self.bins();
-        // Candidate pairs, estimated from the sample (exact below the cap).
-        let total = self.pairs as f64 / rate;
-        let all_pairs = all_pairs_of(records);
-        let scale = 1.0 / rate;
-        // Start from the largest possible value (every blocked pair a match);
-        // the map is increasing in λ, so iteration descends to the largest fixed point.
-        let mut lambda = (total / all_pairs).clamp(1e-12, 0.5);
-        let step = |lambda: f64| {
-            let pw = prior_weight(lambda);
-            let expected = bins
-                .iter()
-                .map(|&(count, mean)| count * weight_to_probability(mean + pw))
-                .sum::<f64>()
-                * scale;
-            (expected / all_pairs).clamp(1e-12, 0.5)
-        };
-        let done = |old: f64, new: f64| ((new - old) / old).abs() < 1e-6;
-        // Plain iteration converges linearly (slowly when the map's slope is
-        // near 1); every two steps an Aitken Δ² extrapolation jumps towards the
-        // fixed point. It is kept only if it stays between half the last
-        // iterate and the last iterate, so the descent cannot jump past the
-        // largest fixed point by much, and plain steps then finish.
-        let mut steps = 0;
-        while steps < max_iterations.max(50) {
-            let l1 = step(lambda);
-            steps += 1;
-            if done(lambda, l1) {
-                lambda = l1;
-                break;
-            }
-            let l2 = step(l1);
-            steps += 1;
-            if done(l1, l2) {
-                lambda = l2;
-                break;
-            }
-            let denom = l2 - 2.0 * l1 + lambda;
-            let jump = lambda - (l1 - lambda) * (l1 - lambda) / denom;
-            lambda = if jump.is_finite() && jump >= 0.5 * l2 && jump <= l2 {
-                jump
-            } else {
-                l2
-            };
-        }
-        lambda
-    }
 }
 
 #[cfg(test)]

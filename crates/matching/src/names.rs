@@ -322,16 +322,6 @@ fn latin_syllable(word: &[u8]) -> Syllable {
 /// their first six letters.
 #[inline]
 fn latin_near(a: &NameChar, b: &NameChar) -> bool {
-    // Most word pairs (random pairs for u) differ in length by more than one:
-    // settle those from the packed width alone.
-    let known = |s: Syllable| (32 - (s & !LATIN).leading_zeros() as usize).div_ceil(5);
-    let full = |c: &NameChar, known: usize| match latin_extra(c.raw) {
-        0 => known,
-        e => 6 + e,
-    };
-    if full(a, known(a.syllable)).abs_diff(full(b, known(b.syllable))) > 1 {
-        return false;
-    }
     let letters = |s: Syllable| {
         let mut v = s & !LATIN;
         let (mut out, mut n) = ([0u8; 6], 0);
@@ -346,7 +336,14 @@ fn latin_near(a: &NameChar, b: &NameChar) -> bool {
     let ((x, lx), (y, ly)) = (letters(a.syllable), letters(b.syllable));
     let (x, y) = (&x[..lx], &y[..ly]);
     // Full lengths: the letters known, or 6 + the extra recorded in `raw`.
+    let full = |c: &NameChar, known: usize| match latin_extra(c.raw) {
+        0 => known,
+        e => 6 + e,
+    };
     let (fx, fy) = (full(a, lx), full(b, ly));
+    if fx.abs_diff(fy) > 1 {
+        return false;
+    }
     // (No allocation: this runs for every differing word of every pair.)
     let substituted_or_swapped = |x: &[u8], y: &[u8]| {
         let n = x.len().min(y.len());
@@ -366,14 +363,12 @@ fn latin_near(a: &NameChar, b: &NameChar) -> bool {
     };
     if lx < fx && ly < fy {
         // Both cut at six letters (lengths known up to "9 or more").
-        return fx.abs_diff(fy) <= 1
-            && (substituted_or_swapped(x, y) || one_added(x, y) || one_added(y, x));
+        return substituted_or_swapped(x, y) || one_added(x, y) || one_added(y, x);
     }
-    match fx.abs_diff(fy) {
-        0 => substituted_or_swapped(x, y),
-        1 if fx < fy => lx == fx && one_added(x, y),
-        1 => ly == fy && one_added(y, x),
-        _ => false,
+    match fx.cmp(&fy) {
+        std::cmp::Ordering::Equal => substituted_or_swapped(x, y),
+        std::cmp::Ordering::Less => lx == fx && one_added(x, y),
+        std::cmp::Ordering::Greater => ly == fy && one_added(y, x),
     }
 }
 
@@ -387,7 +382,8 @@ fn latin_extra(raw: char) -> usize {
 /// `extra` (0–3). Only ever compared with another word's, never shown.
 fn word_char(word: &[u8], salt: u64, extra: usize) -> char {
     const SLOTS: u64 = (0x11_0000 - 0x800) / 4;
-    let k = (crate::hash::mix64(fx_hash_bytes(word) ^ salt) % SLOTS) as u32;
+    let k = (crate::hash::mix64(fx_hash_u32s(word.iter().map(|&b| u32::from(b))) ^ salt) % SLOTS)
+        as u32;
     let mut v = (k << 2) | (extra.min(3) as u32);
     if v >= 0xD800 {
         v += 0x800; // past the surrogates
@@ -454,20 +450,16 @@ const PLACEHOLDERS: &[&str] = &[
 /// else separates words. Empty when the name is a placeholder ("Unknown",
 /// "N/A", "XXX").
 fn latin_words(name: &str) -> Vec<String> {
-    let mut words = vec![String::new()];
-    for c in name.chars() {
+    let (mut words, mut word) = (Vec::new(), String::new());
+    for c in name.chars().chain([' ']) {
         if c.is_ascii_alphabetic() {
-            words
-                .last_mut()
-                .expect("one word")
-                .push(c.to_ascii_lowercase());
+            word.push(c.to_ascii_lowercase());
         } else if let Some(f) = c.is_alphabetic().then(|| fold_latin(c)).flatten() {
-            words.last_mut().expect("one word").push_str(f);
-        } else if c != '\'' && c != '’' && !words.last().expect("one word").is_empty() {
-            words.push(String::new());
+            word.push_str(f);
+        } else if c != '\'' && c != '’' && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
         }
     }
-    words.retain(|w| !w.is_empty());
     // A name made only of placeholders, single letters and runs of one
     // letter says nothing ("N/A", "X", "XXX"); an initial beside a real
     // word is kept.
@@ -477,12 +469,6 @@ fn latin_words(name: &str) -> Vec<String> {
         words.clear();
     }
     words
-}
-
-fn fx_hash_bytes(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// American Soundex of a lower-case ASCII word, packed: the first letter
@@ -609,13 +595,14 @@ impl PreparedName {
     /// A name in Latin letters (a foreign national, or a name written in
     /// pinyin), surname first like a Chinese name: each word plays the part
     /// of a character. A word's `raw` and `simplified` stand for the word
-    /// itself, `syllable` for its first six letters, `lookalike` for its
-    /// letters in sorted order, and `fuzzy` for its Soundex code. Swapped
-    /// letters (jonh / john) or one letter replaced, added or dropped are
-    /// the "same sound" level; the same Soundex code (smith / smyth) is the
-    /// fuzzy-pinyin level. The first word is the
-    /// surname; a single word is taken as a surname too, so that a record
-    /// without a given name still agrees on the surname.
+    /// itself (two independent hashes, the low bits of `raw` carrying its
+    /// length beyond six letters), `syllable` for its first six letters,
+    /// `lookalike` for its length, first letter and the rest sorted, and
+    /// `fuzzy` for its Soundex code. Swapped neighbours (jonh / john) or
+    /// one letter replaced, added or dropped are the "same sound" level; the
+    /// same Soundex code (rupert / robert) is the fuzzy-pinyin level. The
+    /// first word is the surname; a single word is taken as a surname too,
+    /// so that a record without a given name still agrees on the surname.
     pub fn latin(name: &str) -> Option<PreparedName> {
         let chars: smallvec::SmallVec<[NameChar; 4]> = latin_words(name)
             .iter()

@@ -33,10 +33,8 @@ pub fn score_blocked_pairs(
 ) -> (Vec<ScoredPair>, u64) {
     let table = model.weight_table();
     let cache = tf.per_record(features);
-    // p ≥ keep ⇔ w ≥ log2(keep / (1 − keep)): the probability is computed
-    // only for the pairs kept.
-    let keep = keep_at_least.clamp(1e-300, 1.0 - 1e-16);
-    let min_weight = (keep / (1.0 - keep)).log2() - 1e-9;
+    // The probability is computed only for the pairs kept.
+    let min_weight = weight_to_keep(keep_at_least);
     let parts = blocker.par_for_each_pair(
         threads,
         || (Vec::new(), 0u64),
@@ -69,7 +67,9 @@ pub fn score_blocked_pairs(
 /// sample); pairs are kept provisionally as if λ were up to `margin` times
 /// that, then filtered at the fitted λ. Should the fitted λ exceed the
 /// provisional bound, the pairs are scored again (never a pair lost).
-/// Sets `model.prior`; returns what [`score_blocked_pairs`] returns.
+/// Sets `model.prior`; returns what [`score_blocked_pairs`] returns (an
+/// impossible-dates pair is capped before the prior is added, not after:
+/// the same pairs are kept for any `keep_at_least` above 1e-12).
 #[allow(clippy::too_many_arguments)]
 pub fn score_blocked_pairs_fitting_prior(
     features: &[Features],
@@ -87,10 +87,8 @@ pub fn score_blocked_pairs_fitting_prior(
     };
     let table = no_prior.weight_table();
     let cache = tf.per_record(features);
-    let keep = keep_at_least.clamp(1e-300, 1.0 - 1e-16);
-    let log_odds_keep = (keep / (1.0 - keep)).log2();
     let bound = (model.prior * margin.max(1.0)).clamp(1e-15, 0.5);
-    let floor = log_odds_keep - prior_weight(bound) - 1e-9;
+    let floor = weight_to_keep(keep_at_least) - prior_weight(bound);
     let parts = blocker.par_for_each_pair(
         threads,
         || (Vec::new(), WeightHistogram::new()),
@@ -131,6 +129,14 @@ pub fn score_blocked_pairs_fitting_prior(
         })
         .collect();
     (pairs, scored)
+}
+
+/// The smallest match weight (prior included) whose probability reaches
+/// `keep_at_least`: p ≥ keep ⇔ w ≥ log2(keep / (1 − keep)), with a hair of
+/// slack for rounding.
+fn weight_to_keep(keep_at_least: f64) -> f64 {
+    let keep = keep_at_least.clamp(1e-300, 1.0 - 1e-16);
+    (keep / (1.0 - keep)).log2() - 1e-9
 }
 
 /// Precision / recall / F1 of pairwise decisions at one threshold.
@@ -312,4 +318,37 @@ pub(crate) fn par_map<T: Sync, U: Send + Default>(
         }
     });
     out
+}
+
+/// `(0..n).map(f)` with the indices dealt round-robin to `threads` threads
+/// (for a few uneven jobs such as one per blocking rule); results in index
+/// order, the same on any thread count.
+pub(crate) fn par_indexed<R: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, n.max(1));
+    let f = &f;
+    let mut out: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..n)
+                        .step_by(threads)
+                        .map(|k| (k, f(k)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (k, r) in h.join().expect("worker thread") {
+                out[k] = Some(r);
+            }
+        }
+    });
+    out.into_iter()
+        .map(|r| r.expect("every index computed"))
+        .collect()
 }
