@@ -1785,14 +1785,19 @@ struct ApplyStatus {
     l: Layout,
     reference: String,
     found: Option<jiuzhu_storage::assistance::ApplicationLookup>,
-    /// Per item: the figures behind the amount, in words, for the applicant.
-    why: Vec<Vec<(String, String)>>,
     searched: bool,
 }
 
 impl ApplyStatus {
-    fn why_of(&self, i: &usize) -> &[(String, String)] {
-        self.why.get(*i).map(Vec::as_slice).unwrap_or(&[])
+    /// The figures behind item `i`'s decision, in the reader's language
+    /// (none before it is decided).
+    fn why_of(&self, i: &usize) -> Vec<(String, String)> {
+        self.found
+            .as_ref()
+            .and_then(|f| f.decisions.get(*i))
+            .and_then(|d| d.as_deref())
+            .map(|j| why_lines(&self.l.tr, j))
+            .unwrap_or_default()
     }
 }
 
@@ -1841,22 +1846,8 @@ pub async fn apply_status(
     )
     .await;
     l.flash = flash(&ctx.tr, &q);
-    let why = found
-        .as_ref()
-        .map(|f| {
-            f.decisions
-                .iter()
-                .map(|d| {
-                    d.as_deref()
-                        .map(|j| why_lines(&ctx.tr, j))
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     Ok(render(&ApplyStatus {
         l,
-        why,
         reference,
         found,
         searched,
