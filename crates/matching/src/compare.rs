@@ -89,6 +89,7 @@ impl Field {
             Field::Sex => &["agree", "disagree", "missing"],
             Field::Age => &[
                 "same_birth_date",
+                "birth_date_one_digit_off",
                 "within_1_year",
                 "within_3_years",
                 "within_5_years",
@@ -116,7 +117,14 @@ impl Field {
                 "beyond_10cm",
                 "missing",
             ],
-            Field::Marks => &["strong_overlap", "some_overlap", "no_overlap", "missing"],
+            Field::Marks => &[
+                "nearly_same_description",
+                "strong_overlap",
+                "half_overlap",
+                "some_overlap",
+                "no_overlap",
+                "missing",
+            ],
             Field::Dates => &["consistent", "impossible_found_before_missing", "missing"],
             Field::Face => &["very_high", "high", "medium", "low", "missing"],
         }
@@ -219,16 +227,21 @@ pub fn marks_tokens(text: &str) -> Vec<u32> {
     for seg in text.split(|c: char| !c.is_alphanumeric()) {
         let cs: Vec<char> = seg.chars().map(crate::names::to_simplified).collect();
         if cs.len() == 1 {
-            out.push(cs[0] as u32);
+            out.push(crate::hash::mix64(cs[0] as u64) as u32 & TOKEN_HASH);
         }
         for w in cs.windows(2) {
-            out.push((crate::hash::mix64(((w[0] as u64) << 32) | w[1] as u64) as u32) | 1);
+            out.push(crate::hash::mix64(((w[0] as u64) << 32) | w[1] as u64) as u32 & TOKEN_HASH);
         }
     }
     out.sort_unstable();
     out.dedup();
     out
 }
+
+/// A marks token is a 28-bit hash; the low four bits hold its rarity
+/// weight once [`crate::model::TermFrequencies::weigh_marks`] has seen the
+/// collection (0: not weighed, counted as 1).
+pub const TOKEN_HASH: u32 = !0xF;
 
 /// 性别: agree / disagree / missing.
 pub fn compare_sex(a: Option<Sex>, b: Option<Sex>) -> u8 {
@@ -242,26 +255,70 @@ pub fn compare_sex(a: Option<Sex>, b: Option<Sex>) -> u8 {
 /// Age: compares implied birth dates. An estimate (估计年龄) made on the day a
 /// person was found is turned into a birth date, so "estimated 30 in 2024"
 /// is compared with "born 1993" correctly even if the report was filed
-/// years earlier. Bands: same exact birth date, ≤1, ≤3, ≤5, ≤10, >10 years.
+/// years earlier. Bands: same exact birth date; exact birth dates one
+/// typing error apart; ≤1, ≤3, ≤5, ≤10, >10 years.
 pub fn compare_age(a: Option<(i32, bool)>, b: Option<(i32, bool)>) -> u8 {
     let ((da, ea), (db, eb)) = match (a, b) {
         (Some(x), Some(y)) => (x, y),
-        _ => return 6,
+        _ => return Field::Age.null_level(),
     };
     if ea && eb && da == db {
         return 0;
     }
+    if ea && eb && one_digit_off(da, db) {
+        return 1;
+    }
     let years = f64::from((da - db).abs()) / DAYS_PER_YEAR;
     if years <= 1.0 {
-        1
-    } else if years <= 3.0 {
         2
-    } else if years <= 5.0 {
+    } else if years <= 3.0 {
         3
-    } else if years <= 10.0 {
+    } else if years <= 5.0 {
         4
-    } else {
+    } else if years <= 10.0 {
         5
+    } else {
+        6
+    }
+}
+
+/// Two birth dates whose YYYYMMDD forms differ in one digit, or in two
+/// neighbouring digits swapped, within the year, the month or the day: a
+/// typing error copying an ID card or a form (19920819 / 19920829 /
+/// 19290819), which a difference in days cannot tell from a wrong year. (A
+/// swap across the year and the month, 1990-12 / 1991-02, is not counted.)
+fn one_digit_off(a: i32, b: i32) -> bool {
+    // Beyond a year apart only the year can differ, so the dates must be
+    // whole years apart (give or take a leap day): most pairs stop here,
+    // before two calendar conversions.
+    let apart = a.abs_diff(b);
+    if apart > 366 {
+        let years = (f64::from(apart) / DAYS_PER_YEAR).round();
+        if (f64::from(apart) - years * DAYS_PER_YEAR).abs() > 1.5 {
+            return false;
+        }
+    }
+    let ((ya, ma, da), (yb, mb, db)) = (Date::from_days(a).ymd(), Date::from_days(b).ymd());
+    let (ya, yb) = (ya.clamp(0, 9999) as u32, yb.clamp(0, 9999) as u32);
+    match (ya == yb, ma == mb, da == db) {
+        (false, true, true) => digits_one_off(ya, yb, 4),
+        (true, false, true) => digits_one_off(ma, mb, 2),
+        (true, true, false) => digits_one_off(da, db, 2),
+        _ => false,
+    }
+}
+
+/// Whether two `width`-digit numbers differ in one digit or in two
+/// neighbouring digits swapped.
+fn digits_one_off(x: u32, y: u32, width: u32) -> bool {
+    let digit = |v: u32, i: u32| v / 10u32.pow(width - 1 - i) % 10;
+    let mut diff = (0..width).filter(|&i| digit(x, i) != digit(y, i));
+    match (diff.next(), diff.next(), diff.next()) {
+        (Some(_), None, _) => true,
+        (Some(i), Some(j), None) => {
+            j == i + 1 && digit(x, i) == digit(y, j) && digit(x, j) == digit(y, i)
+        }
+        _ => false,
     }
 }
 
@@ -337,32 +394,44 @@ pub fn compare_height(a: &Features, b: &Features) -> u8 {
     }
 }
 
-/// Marks overlap coefficient |A∩B| / min(|A|,|B|): ≥0.6 strong, ≥0.25 some.
-/// The overlap coefficient (not Jaccard) because a family's description is
-/// often much longer than a station's note.
+/// Marks overlap coefficient |A∩B| / min(|A|,|B|), each token counted by
+/// its rarity weight (see [`TOKEN_HASH`]), in five bands: ≥0.8 (nearly the
+/// same description), ≥0.6, ≥0.4, ≥0.2, below. The overlap coefficient
+/// (not Jaccard) because a family's description is often much longer than
+/// a station's note. Bands this fine because a fifth of the bigrams of two
+/// unrelated descriptions agree by chance (common characters, shared place
+/// words), while a description that kept half its details (the same town
+/// and number on a new street) is still evidence: with one wide band from
+/// 0.25 to 0.6 both drew the same weight.
 pub fn compare_marks(a: &[u32], b: &[u32]) -> u8 {
     if a.is_empty() || b.is_empty() {
-        return 3;
+        return Field::Marks.null_level();
     }
-    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    let w = |t: u32| (t & !TOKEN_HASH).max(1);
+    let (mut i, mut j, mut inter) = (0, 0, 0u32);
+    // Advancing both sides by comparison results rather than a three-way
+    // branch: which side moves is unpredictable, and this is the hot loop
+    // of u's random pairs.
     while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                inter += 1;
-                i += 1;
-                j += 1;
-            }
+        let (x, y) = (a[i] & TOKEN_HASH, b[j] & TOKEN_HASH);
+        if x == y {
+            inter += w(a[i]).min(w(b[j]));
         }
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
     }
-    let ratio = inter as f64 / a.len().min(b.len()) as f64;
-    if ratio >= 0.6 {
+    let total = |x: &[u32]| x.iter().map(|&t| w(t)).sum::<u32>();
+    let ratio = f64::from(inter) / f64::from(total(a).min(total(b)));
+    if ratio >= 0.8 {
         0
-    } else if ratio >= 0.25 {
+    } else if ratio >= 0.6 {
         1
-    } else {
+    } else if ratio >= 0.4 {
         2
+    } else if ratio >= 0.2 {
+        3
+    } else {
+        4
     }
 }
 
@@ -487,7 +556,7 @@ mod tests {
             Features::from_record(&report),
             Features::from_record(&found),
         );
-        assert_eq!(compare_age(a.birth, b.birth), 1);
+        assert_eq!(compare_age(a.birth, b.birth), 2);
         // Estimated 25 instead: 8+ years off.
         let older = Record {
             age: Some(AgeInfo::Estimated {
@@ -496,10 +565,28 @@ mod tests {
             }),
             ..found
         };
-        assert_eq!(compare_age(a.birth, Features::from_record(&older).birth), 4);
-        assert_eq!(compare_age(a.birth, None), 6);
+        assert_eq!(compare_age(a.birth, Features::from_record(&older).birth), 5);
+        assert_eq!(compare_age(a.birth, None), 7);
         let same = Features::from_record(&report);
         assert_eq!(compare_age(a.birth, same.birth), 0);
+        // Typing errors in an exact birth date: one digit, or two
+        // neighbours swapped, in any of year, month and day.
+        let born = |s: &str| Some((d(s).days(), true));
+        for typo in [
+            "2008-05-11",
+            "2008-08-01",
+            "2003-05-01",
+            "2080-05-01",
+            "2008-05-10",
+        ] {
+            assert_eq!(compare_age(born("2008-05-01"), born(typo)), 1, "{typo}");
+        }
+        // Two digits apart, or a swap of digits that are not neighbours.
+        assert_eq!(compare_age(born("2008-05-01"), born("2008-06-02")), 2);
+        assert_eq!(compare_age(born("2008-05-01"), born("2008-01-05")), 2);
+        // An estimate is not a typed date.
+        let estimated = Some((d("2008-05-11").days(), false));
+        assert_eq!(compare_age(born("2008-05-01"), estimated), 2);
     }
 
     #[test]
@@ -593,8 +680,25 @@ mod tests {
         let b = marks_tokens("额头有疤");
         let c = marks_tokens("右腿跛行");
         assert_eq!(compare_marks(&a, &b), 0);
-        assert_eq!(compare_marks(&a, &c), 2);
-        assert_eq!(compare_marks(&a, &[]), 3);
+        assert_eq!(compare_marks(&a, &c), 4);
+        assert_eq!(compare_marks(&a, &[]), 5);
+        // The same town and house number on a new street: half the
+        // description kept, a band of its own rather than lumped with chance
+        // agreement.
+        let home = marks_tokens("99, rivett street, kingstgorpe, 2032, vic");
+        let moved = marks_tokens("99, leahy close, kingsthorpe, 2032, vic");
+        let other = marks_tokens("21, neworra place, worongary, 6225, qld");
+        assert_eq!(compare_marks(&home, &moved), 2);
+        assert_eq!(compare_marks(&home, &other), 4);
+        let scar = marks_tokens("额头有疤，左手缺小指，右腿跛行");
+        assert_eq!(
+            compare_marks(&scar, &marks_tokens("额头有疤，左手缺小指，右腿跛")),
+            0
+        );
+        assert_eq!(
+            compare_marks(&scar, &marks_tokens("额头有疤，左手缺小指，背上有痣")),
+            1
+        );
         assert_eq!(face_level(0.95), 0);
         assert_eq!(face_level(0.2), 3);
         let f1 = Features::from_record(&Record {

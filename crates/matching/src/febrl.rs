@@ -14,7 +14,7 @@
 //! Splink is given the same fields, see `bench/splink_febrl.py`).
 
 use crate::blocking::{BlockingRule, KeyPart};
-use crate::record::{AgeInfo, Date, Record, RecordKind};
+use crate::record::{AgeInfo, Date, Record, RecordKind, RegionCode, PROVINCE_PREFIXES};
 
 /// One row of a FEBRL file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -85,6 +85,26 @@ impl FebrlRow {
             .flatten()
     }
 
+    /// State and postcode as a place in the region hierarchy: the state as
+    /// the province level, the postcode's first two digits as the city
+    /// level and the whole postcode as the county level. Australian
+    /// postcodes nest like GB/T 2260 codes (the first digit is the state,
+    /// the first two a district), so this is the same "same county / city /
+    /// province" comparison a 籍贯 gets. The states take eight province
+    /// prefixes in alphabetical order; an unknown state or a postcode that
+    /// is not four digits is no region.
+    pub fn region(&self) -> Option<RegionCode> {
+        const STATES: [&str; 8] = ["act", "nsw", "nt", "qld", "sa", "tas", "vic", "wa"];
+        let state = STATES.iter().position(|s| *s == self.state)?;
+        let p = &self.postcode;
+        if p.len() != 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return RegionCode::from_u32(PROVINCE_PREFIXES[state] * 10_000);
+        }
+        let code = PROVINCE_PREFIXES[state] * 10_000 + p.parse::<u32>().ok()?;
+        // A postcode ending in 00 names its district only.
+        RegionCode::from_u32(code)
+    }
+
     /// The row as this engine's record, with id `id`.
     pub fn to_record(&self, id: u64) -> Record {
         let name = format!("{} {}", self.surname, self.given_name);
@@ -105,8 +125,6 @@ impl FebrlRow {
             &self.address_1,
             &self.address_2,
             &self.suburb,
-            &self.postcode,
-            &self.state,
         ]
         .into_iter()
         .map(String::as_str)
@@ -118,6 +136,7 @@ impl FebrlRow {
             name: (!name.is_empty()).then(|| name.to_string()),
             age: birth.map(AgeInfo::BirthDate),
             marks: (!address.is_empty()).then(|| address.join(", ")),
+            region: self.region(),
             ..Default::default()
         }
     }
@@ -218,10 +237,24 @@ rec-10-dup-3, kayla, harrington, , maltby circuit, coaling, coolaroo, 3465, nsw,
             org.age,
             Some(AgeInfo::BirthDate(Date::from_ymd(1908, 12, 9).unwrap()))
         );
+        // The street address as free text; state and postcode as the region
+        // (WA the eighth state, postcode district 40, postcode 4011).
         assert_eq!(
             org.marks.as_deref(),
-            Some("6, tullaroop street, willaroo, st james, 4011, wa")
+            Some("6, tullaroop street, willaroo, st james")
         );
+        let wa = crate::record::PROVINCE_PREFIXES[7];
+        assert_eq!(org.region.map(|r| r.as_u32()), Some(wa * 10_000 + 4011));
+        let no_postcode = FebrlRow {
+            postcode: "40x1".into(),
+            ..rows[0].clone()
+        };
+        assert_eq!(no_postcode.region().map(|r| r.as_u32()), Some(wa * 10_000));
+        let no_state = FebrlRow {
+            state: "wx".into(),
+            ..rows[0].clone()
+        };
+        assert_eq!(no_state.region(), None);
         // A corrupted date (day 90) is no date rather than a wrong one.
         let dup = rows[1].to_record(1);
         assert_eq!(dup.name.as_deref(), Some("walelr sarah"));

@@ -106,9 +106,19 @@ impl Index {
             options: QueryOptions::default(),
         };
         for r in records {
-            idx.insert(r)?;
+            idx.insert_features(Features::from_record(r), false)?;
         }
+        idx.weigh_all_marks();
         Ok(idx)
+    }
+
+    /// Marks tokens weighed by their rarity in the whole index, once it is
+    /// built (weighed one by one, the first records would see a corpus of
+    /// one).
+    fn weigh_all_marks(&mut self) {
+        for f in &mut self.features {
+            self.tf.weigh_marks(f);
+        }
     }
 
     /// Builds from already prepared features (avoids re-parsing in benchmarks).
@@ -116,8 +126,9 @@ impl Index {
         let mut idx = Index::build(std::iter::empty(), model)?;
         idx.features.reserve(features.len());
         for f in features {
-            idx.insert_features(f)?;
+            idx.insert_features(f, false)?;
         }
+        idx.weigh_all_marks();
         Ok(idx)
     }
 
@@ -143,10 +154,10 @@ impl Index {
 
     /// Adds one record (incremental; postings and term frequencies update).
     pub fn insert(&mut self, record: &Record) -> Result<(), MatchError> {
-        self.insert_features(Features::from_record(record))
+        self.insert_features(Features::from_record(record), true)
     }
 
-    fn insert_features(&mut self, f: Features) -> Result<(), MatchError> {
+    fn insert_features(&mut self, mut f: Features, weigh: bool) -> Result<(), MatchError> {
         if self.position.contains_key(&f.id) {
             return Err(MatchError::DuplicateRecordId(f.id));
         }
@@ -158,6 +169,9 @@ impl Index {
             }
         }
         self.tf.add(&f);
+        if weigh {
+            self.tf.weigh_marks(&mut f);
+        }
         self.position.insert(f.id, pos);
         self.features.push(f);
         Ok(())
@@ -237,11 +251,20 @@ impl Index {
         self.candidates_for_features(&q, limit)
     }
 
-    /// As [`Index::candidates`] for an already prepared record.
+    /// As [`Index::candidates`] for an already prepared record (its marks
+    /// are weighed by this index's frequencies).
     pub fn candidates_for_features(&self, q: &Features, limit: usize) -> Vec<Candidate> {
         if limit == 0 {
             return Vec::new();
         }
+        let mut weighed;
+        let q = if q.marks.is_empty() {
+            q
+        } else {
+            weighed = q.clone();
+            self.tf.weigh_marks(&mut weighed);
+            &weighed
+        };
         let mut positions = Vec::with_capacity(256);
         self.collect_positions(q, &mut positions);
         let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(limit + 1);

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocking::{Blocker, BlockingRule};
 use crate::compare::{
-    compare_features, ComparisonVector, Features, Field, DATES_IMPOSSIBLE, NUM_FIELDS,
+    compare_features, ComparisonVector, Features, Field, DATES_IMPOSSIBLE, NUM_FIELDS, TOKEN_HASH,
 };
 use crate::hash::{mix64, FxHashMap};
 use crate::names::NameLevel;
@@ -80,20 +80,48 @@ pub struct TermFrequencies {
     surname_sq: f64,
     /// Σ count² of full-name pinyin: P(two random records share a name).
     full_sq: f64,
+    /// Records holding each marks token (its hash, weight bits cleared).
+    marks: FxHashMap<u32, u32>,
+    /// Records with any marks.
+    marked: u32,
 }
 
 impl TermFrequencies {
     /// Counts over prepared records.
+    /// Names and marks are counted on two threads: at 5 M records each is
+    /// a few hundred milliseconds.
     pub fn build(features: &[Features]) -> TermFrequencies {
-        let mut tf = TermFrequencies::default();
-        for f in features {
-            tf.add(f);
-        }
-        tf
+        std::thread::scope(|s| {
+            let marks = s.spawn(|| {
+                let mut tf = TermFrequencies::default();
+                features.iter().for_each(|f| tf.add_marks(f));
+                tf
+            });
+            let mut tf = TermFrequencies::default();
+            features.iter().for_each(|f| tf.add_name(f));
+            let marks = marks.join().expect("counting marks does not panic");
+            tf.marks = marks.marks;
+            tf.marked = marks.marked;
+            tf
+        })
     }
 
     /// Adds one record (incremental index insert).
     pub fn add(&mut self, f: &Features) {
+        self.add_marks(f);
+        self.add_name(f);
+    }
+
+    fn add_marks(&mut self, f: &Features) {
+        if !f.marks.is_empty() {
+            self.marked += 1;
+            for t in f.marks.iter() {
+                *self.marks.entry(t & TOKEN_HASH).or_default() += 1;
+            }
+        }
+    }
+
+    fn add_name(&mut self, f: &Features) {
         if let Some(n) = &f.name {
             let c = self.full.entry(n.full_pinyin_key()).or_default();
             self.full_sq += 2.0 * f64::from(*c) + 1.0;
@@ -106,6 +134,36 @@ impl TermFrequencies {
                 self.surnames += 1;
             }
         }
+    }
+
+    /// Weighs a record's marks tokens by their rarity among the records
+    /// counted: log2 of records with marks over records with the token,
+    /// rounded, from 1 to 15, in the token's low four bits (see
+    /// [`crate::compare::compare_marks`]). Sharing a rare detail (a town, a
+    /// house number, 六指) then counts more than sharing a common one (街,
+    /// 有疤, a state). A token never counted is as rare as one seen once.
+    pub fn weigh_marks(&self, f: &mut Features) {
+        let n = f64::from(self.marked.max(1));
+        for t in f.marks.iter_mut() {
+            let df = self
+                .marks
+                .get(&(*t & TOKEN_HASH))
+                .copied()
+                .unwrap_or(0)
+                .max(1);
+            let w = (n / f64::from(df)).log2().round().clamp(1.0, 15.0) as u32;
+            *t = (*t & TOKEN_HASH) | w;
+        }
+    }
+
+    /// [`Self::weigh_marks`] for a batch, on `threads` threads.
+    pub fn weigh_all_marks(&self, features: &mut [Features], threads: usize) {
+        let chunk = features.len().div_ceil(threads.max(1)).max(1);
+        std::thread::scope(|s| {
+            for part in features.chunks_mut(chunk) {
+                s.spawn(move || part.iter_mut().for_each(|f| self.weigh_marks(f)));
+            }
+        });
     }
 
     fn full_tf(&self, key: u64) -> f64 {
@@ -232,8 +290,8 @@ impl Model {
             (Field::Sex, &[0.97, 0.03, 0.0], &[0.5, 0.5, 0.0]),
             (
                 Field::Age,
-                &[0.2, 0.3, 0.25, 0.15, 0.07, 0.03, 0.0],
-                &[0.0001, 0.04, 0.08, 0.08, 0.15, 0.6499, 0.0],
+                &[0.2, 0.02, 0.28, 0.25, 0.15, 0.07, 0.03, 0.0],
+                &[0.0001, 0.0004, 0.0396, 0.08, 0.08, 0.15, 0.6499, 0.0],
             ),
             (
                 Field::Region,
@@ -252,8 +310,8 @@ impl Model {
             ),
             (
                 Field::Marks,
-                &[0.5, 0.3, 0.2, 0.0],
-                &[0.01, 0.05, 0.94, 0.0],
+                &[0.35, 0.25, 0.15, 0.1, 0.15, 0.0],
+                &[0.002, 0.01, 0.04, 0.15, 0.798, 0.0],
             ),
             (Field::Dates, &[0.999, 0.001, 0.0], &[0.7, 0.3, 0.0]),
             (
@@ -531,45 +589,109 @@ pub struct EmRun {
     pub lambda: f64,
 }
 
-/// Estimates u from random pairs (Laplace-smoothed).
-pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig) -> usize {
+/// The comparison patterns of u's random pairs, kept so that u can be
+/// worked out again once the model can tell which of them are matches
+/// ([`refine_u`]).
+#[derive(Debug, Clone, Default)]
+pub struct RandomPairs {
+    /// Pairs compared.
+    pub pairs: usize,
+    /// Distinct comparison vectors and how many pairs had each, sorted.
+    patterns: Vec<(ComparisonVector, u32)>,
+}
+
+/// Estimates u from random pairs (Laplace-smoothed), or from every pair
+/// when there are no more than `cfg.u_sample_pairs` of them (as Splink
+/// samples a proportion capped at one).
+pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig) -> RandomPairs {
     let n = features.len();
     if n < 2 {
-        return 0;
+        return RandomPairs::default();
     }
     // A fixed number of shares, each with its own random stream, so the
     // pairs (and u) are the same on any thread count; the shares run on
     // `cfg.threads` threads (random pairs miss the cache: worth two cores).
     const SHARES: usize = 16;
-    const MAX_LEVELS: usize = 16;
-    debug_assert!(Field::ALL.iter().all(|f| f.num_levels() <= MAX_LEVELS));
+    let all_pairs = n as u64 * (n as u64 - 1) / 2;
+    let exhaustive = all_pairs <= cfg.u_sample_pairs as u64;
     let share = |k: usize| {
-        let mut rng = SplitMix64::new(cfg.seed ^ mix64(k as u64 + 1));
-        let pairs = cfg.u_sample_pairs / SHARES + usize::from(k < cfg.u_sample_pairs % SHARES);
-        let mut counts = [[0u32; MAX_LEVELS]; NUM_FIELDS];
-        for _ in 0..pairs {
-            let a = rng.below(n as u64) as usize;
-            let mut b = rng.below(n as u64 - 1) as usize;
-            if b >= a {
-                b += 1;
-            }
-            let v = compare_features(&features[a], &features[b], None);
-            for (i, &l) in v.iter().enumerate() {
-                counts[i][l as usize] += 1;
-            }
+        let pairs: Vec<(u32, u32)> = if exhaustive {
+            (k..n)
+                .step_by(SHARES)
+                .flat_map(|a| (a + 1..n).map(move |b| (a as u32, b as u32)))
+                .collect()
+        } else {
+            let mut rng = SplitMix64::new(cfg.seed ^ mix64(k as u64 + 1));
+            let count = cfg.u_sample_pairs / SHARES + usize::from(k < cfg.u_sample_pairs % SHARES);
+            (0..count)
+                .map(|_| {
+                    let a = rng.below(n as u64) as u32;
+                    let mut b = rng.below(n as u64 - 1) as u32;
+                    if b >= a {
+                        b += 1;
+                    }
+                    (a, b)
+                })
+                .collect()
+        };
+        let mut counts: FxHashMap<ComparisonVector, u32> = FxHashMap::default();
+        for &(a, b) in &pairs {
+            let v = compare_features(&features[a as usize], &features[b as usize], None);
+            *counts.entry(v).or_default() += 1;
         }
-        counts
+        (pairs.len(), counts)
     };
-    let per_share = crate::pipeline::par_indexed(SHARES, cfg.threads, share);
+    let mut merged: FxHashMap<ComparisonVector, u32> = FxHashMap::default();
+    let mut total = 0;
+    for (pairs, counts) in crate::pipeline::par_indexed(SHARES, cfg.threads, share) {
+        total += pairs;
+        for (v, c) in counts {
+            *merged.entry(v).or_default() += c;
+        }
+    }
+    let mut patterns: Vec<(ComparisonVector, u32)> = merged.into_iter().collect();
+    patterns.sort_unstable();
+    let sample = RandomPairs {
+        pairs: total,
+        patterns,
+    };
+    set_u(model, &sample, |_| 1.0);
+    sample
+}
+
+/// u again from the same random pairs, each counted as a non-match by the
+/// chance the current model gives that it is not one (1 - p at the model's
+/// λ). Random pairs include true matches: about λ of them, and far more
+/// than that among the pairs that agree on a name and a birth date, so
+/// plain counts overstate how often strangers agree. On a large collection
+/// λ is tiny and this changes little; on a small one with many duplicates
+/// (FEBRL's 5,000 records, 6,500 true pairs) it is most of u for exact
+/// agreement.
+pub fn refine_u(model: &mut Model, sample: &RandomPairs) {
+    let table = model.weight_table();
+    let pw = prior_weight(model.prior);
+    let not_a_match = |v: &ComparisonVector| {
+        let w = pw
+            + v.iter()
+                .enumerate()
+                .map(|(i, &l)| table.w[i][l as usize])
+                .sum::<f64>();
+        1.0 - weight_to_probability(w)
+    };
+    set_u(model, sample, not_a_match);
+}
+
+/// Sets u from the sample's patterns, each pair counted `weight(pattern)`
+/// times, Laplace-smoothed (half a pair per level).
+fn set_u(model: &mut Model, sample: &RandomPairs, weight: impl Fn(&ComparisonVector) -> f64) {
     let mut counts: Vec<Vec<f64>> = Field::ALL
         .iter()
         .map(|f| vec![0.0; f.num_levels()])
         .collect();
-    for c in &per_share {
-        for (i, levels) in counts.iter_mut().enumerate() {
-            for (l, x) in levels.iter_mut().enumerate() {
-                *x += f64::from(c[i][l]);
-            }
+    for (v, c) in &sample.patterns {
+        let x = f64::from(*c) * weight(v);
+        for (i, &l) in v.iter().enumerate() {
+            counts[i][l as usize] += x;
         }
     }
     for f in Field::ALL {
@@ -585,7 +707,6 @@ pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig
             *u = (count + 0.5) / total;
         }
     }
-    cfg.u_sample_pairs
 }
 
 type PatternCounts = Vec<(ComparisonVector, f64)>;
@@ -692,21 +813,25 @@ fn em(
 }
 
 /// Trains u (random pairs), m (EM per training rule) and λ (over the
-/// prediction blocking rules' pairs).
+/// prediction blocking rules' pairs), then u and λ again with the random
+/// pairs the model takes for matches left out ([`refine_u`]).
 pub fn train(
     features: &[Features],
     blocking_rules: Vec<BlockingRule>,
     cfg: &TrainingConfig,
 ) -> (Model, TrainingReport) {
     let mut model = Model::initial(blocking_rules);
+    let sample = estimate_u(&mut model, features, cfg);
     let mut report = TrainingReport {
-        u_pairs: estimate_u(&mut model, features, cfg),
+        u_pairs: sample.pairs,
         ..Default::default()
     };
     estimate_m(&mut model, features, cfg, &mut report);
     let rules = model.blocking_rules.clone();
     let blocker = Blocker::new_on(&rules, features, cfg.threads);
     let tf = TermFrequencies::build(features);
+    estimate_prior(&mut model, features, &blocker, &tf, cfg, &mut report);
+    refine_u(&mut model, &sample);
     estimate_prior(&mut model, features, &blocker, &tf, cfg, &mut report);
     (model, report)
 }
@@ -948,6 +1073,7 @@ fn all_pairs_of(records: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::compare_marks;
 
     #[test]
     fn the_batch_cache_scores_every_pair_exactly_as_the_index_does() {
@@ -972,5 +1098,103 @@ mod tests {
             n += 1;
         });
         assert!(n > 1000, "{n}");
+    }
+
+    fn person(id: u64, name: &str, born: &str, marks: &str) -> Features {
+        Features::from_record(&crate::record::Record {
+            id,
+            name: Some(name.into()),
+            age: Some(crate::record::AgeInfo::BirthDate(
+                crate::record::Date::parse(born).unwrap(),
+            )),
+            marks: (!marks.is_empty()).then(|| marks.into()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn sharing_a_rare_detail_counts_more_than_sharing_a_common_one() {
+        // Everyone in this station's records has a scar on the forehead; one
+        // man also has six fingers on his left hand.
+        let mut f: Vec<Features> = (0..40)
+            .map(|i| person(i, "张伟", "1980-01-01", "额头有疤，穿蓝色外套"))
+            .collect();
+        f.push(person(
+            40,
+            "王强",
+            "1975-03-02",
+            "左手六指，额头有疤，穿蓝色外套",
+        ));
+        f.push(person(41, "王强", "1975-03-02", "左手六指，背着黑色双肩包"));
+        let unweighed = (
+            compare_marks(&f[40].marks, &f[41].marks),
+            compare_marks(&f[0].marks, &f[40].marks),
+        );
+        let tf = TermFrequencies::build(&f);
+        tf.weigh_all_marks(&mut f, 2);
+        let weighed = (
+            compare_marks(&f[40].marks, &f[41].marks),
+            compare_marks(&f[0].marks, &f[40].marks),
+        );
+        // The two descriptions of the six-fingered man share only 左手六指:
+        // counted token for token that is "some" agreement, weighed by rarity
+        // it is most of what makes him stand out.
+        assert!(weighed.0 < unweighed.0, "{unweighed:?} → {weighed:?}");
+        // The common scar and coat: all of the shorter description agree,
+        // weighed or not.
+        assert_eq!(weighed.1, 0);
+        assert_eq!(unweighed.1, 0);
+        // A query weighed by the same counts compares as the batch does.
+        let mut q = person(99, "王强", "1975-03-02", "左手六指，背着黑色双肩包");
+        tf.weigh_marks(&mut q);
+        assert_eq!(q.marks, f[41].marks);
+    }
+
+    #[test]
+    fn u_leaves_out_the_random_pairs_that_are_the_same_person() {
+        // A small collection where most records have a duplicate: random
+        // pairs then often land on the same person, and plain counting says
+        // strangers share a name and a birth date far more often than they
+        // do.
+        let mut f = Vec::new();
+        for i in 0..150u64 {
+            let name = format!(
+                "{}{}",
+                ["王", "李", "张", "刘", "陈"][(i % 5) as usize],
+                ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋"][(i / 5 % 10) as usize]
+            );
+            let born = format!("19{:02}-{:02}-{:02}", 40 + i % 50, 1 + i % 12, 1 + i % 28);
+            for k in 0..3 {
+                f.push(person(i * 10 + k, &name, &born, ""));
+            }
+        }
+        let cfg = TrainingConfig {
+            training_rules: vec![BlockingRule::fixed(
+                "train:exact_birth_date",
+                &[crate::blocking::KeyPart::ExactBirthDate],
+            )],
+            ..TrainingConfig::default()
+        };
+        let mut model = Model::initial(crate::blocking::default_rules());
+        let sample = estimate_u(&mut model, &f, &cfg);
+        // 450 records: 101,025 pairs, fewer than the sample size, so every
+        // pair is compared once.
+        assert_eq!(sample.pairs, 450 * 449 / 2);
+        let exact = |m: &Model| m.fields[Field::Name.index()].u[0];
+        let same_birth_date = |m: &Model| m.fields[Field::Age.index()].u[0];
+        let counted = (exact(&model), same_birth_date(&model));
+        // 150 people × 3 pairs each among 101,025: 0.45 % of the pairs.
+        assert!(counted.1 > 0.004, "{counted:?}");
+        let mut report = TrainingReport::default();
+        estimate_m(&mut model, &f, &cfg, &mut report);
+        model.prior = 450.0 / 101_025.0;
+        refine_u(&mut model, &sample);
+        let refined = (exact(&model), same_birth_date(&model));
+        assert!(refined.1 < counted.1 / 10.0, "{counted:?} → {refined:?}");
+        assert!(refined.0 < counted.0, "{counted:?} → {refined:?}");
+        // Levels of disagreement keep their share.
+        let beyond = Field::Age.num_levels() - 2;
+        let u = &model.fields[Field::Age.index()].u;
+        assert!(u[beyond] > 0.5, "{u:?}");
     }
 }

@@ -322,6 +322,24 @@ fn latin_syllable(word: &[u8]) -> Syllable {
 /// their first six letters.
 #[inline]
 fn latin_near(a: &NameChar, b: &NameChar) -> bool {
+    // One edit leaves the first letters paired somewhere among (x0, y0),
+    // (x1, y1), (x0, y1), (x1, y0); most unrelated words fail all four, and
+    // are told apart here without unpacking.
+    let letter = |s: Syllable, i: u32| {
+        let v = s & !LATIN;
+        let n = (32 - v.leading_zeros()).div_ceil(5);
+        (i < n).then(|| (v >> (5 * (n - 1 - i))) & 31)
+    };
+    let (a0, a1, b0, b1) = (
+        letter(a.syllable, 0),
+        letter(a.syllable, 1),
+        letter(b.syllable, 0),
+        letter(b.syllable, 1),
+    );
+    let same = |p: Option<u32>, q: Option<u32>| p.is_some() && p == q;
+    if !(same(a0, b0) || same(a1, b1) || same(a0, b1) || same(a1, b0)) {
+        return false;
+    }
     let letters = |s: Syllable| {
         let mut v = s & !LATIN;
         let (mut out, mut n) = ([0u8; 6], 0);
@@ -769,14 +787,20 @@ pub fn compare_prepared(a: &PreparedName, b: &PreparedName) -> NameLevel {
         _ => {}
     }
     // Latin words in another order (Wei Wang / Wang Wei, John Smith / Smith
-    // John): the given-name-variant level.
+    // John): the given-name-variant level. Two words swapped may also carry
+    // a typing error each (Sebregts James / James Sebretgs): the order was
+    // lost when the name was copied, so the spelling is as unsure.
+    if a.is_latin() && swapped(&a.chars, &b.chars) {
+        return NameLevel::GivenNameVariant;
+    }
     if a.is_latin() && a.chars.len() == b.chars.len() && a.chars.len() > 1 {
-        let words = |n: &PreparedName| {
-            let mut w: Vec<(char, char)> = n.chars.iter().map(|c| (c.raw, c.simplified)).collect();
-            w.sort_unstable();
-            w
-        };
-        if words(a) == words(b) {
+        // The same words, each as often (no allocation: names are short).
+        let word = |c: &NameChar| (c.raw, c.simplified);
+        let times = |n: &PreparedName, w| n.chars.iter().filter(|c| word(c) == w).count();
+        if a.chars
+            .iter()
+            .all(|c| times(a, word(c)) == times(b, word(c)))
+        {
             return NameLevel::GivenNameVariant;
         }
     }
@@ -794,7 +818,14 @@ pub fn compare_prepared(a: &PreparedName, b: &PreparedName) -> NameLevel {
     if given_only || nickname_fits(a, b) || nickname_fits(b, a) {
         return NameLevel::GivenNameOnly;
     }
-    let shared_given = ga.iter().any(|x| gb.iter().any(|y| fuzzy_eq(x, y)));
+    // Latin words in any position: their order is not reliable.
+    let shared_given = if a.is_latin() {
+        a.chars
+            .iter()
+            .any(|x| b.chars.iter().any(|y| fuzzy_eq(x, y)))
+    } else {
+        ga.iter().any(|x| gb.iter().any(|y| fuzzy_eq(x, y)))
+    };
     if surnames_agree || shared_given {
         return NameLevel::PartialOverlap;
     }
@@ -894,6 +925,12 @@ mod tests {
         assert_ne!(cmp("dean", "edna"), SamePinyin);
         // Western order against Chinese order.
         assert_eq!(cmp("Wei Wang", "Wang Wei"), GivenNameVariant);
+        // Swapped, with a typing error or a sound-alike spelling in each.
+        assert_eq!(cmp("sebregts james", "james sebretgs"), GivenNameVariant);
+        assert_eq!(cmp("wilkins zane", "zanke wilkids"), GivenNameVariant);
+        assert_eq!(cmp("rednond melissa", "melissa redmeind"), GivenNameVariant);
+        // Swapped but one word unrelated: no more than a shared word.
+        assert_eq!(cmp("hope george", "george rees"), PartialOverlap);
         // Diacritics and apostrophes.
         assert_eq!(cmp("Müller José", "muller jose"), Exact);
         assert_eq!(cmp("O'Brien", "obrien"), Exact);

@@ -243,3 +243,54 @@ fn the_benchmark_csv_reads_back_into_the_same_records() {
     let err = jiuzhu_matching::gen::read_csv(broken.as_bytes()).unwrap_err();
     assert!(err.contains("line") && err.contains("sex"), "{err}");
 }
+
+#[test]
+fn the_online_index_weighs_a_rare_detail_for_records_already_in_it_and_for_new_ones() {
+    // A station's found persons: thirty in the same blue coat, one of them
+    // also with six fingers on his left hand.
+    let found = |id: u64, marks: &str| Record {
+        id,
+        kind: jiuzhu_matching::RecordKind::Found,
+        name: Some("无名氏".into()),
+        marks: Some(marks.into()),
+        ..Default::default()
+    };
+    let mut records: Vec<Record> = (0..30)
+        .map(|i| found(i, "穿蓝色外套，背着黑色双肩包"))
+        .collect();
+    records.push(found(30, "左手六指，穿蓝色外套，背着黑色双肩包"));
+    let model = jiuzhu_matching::Model::initial(default_rules());
+    let mut index = Index::build(&records, &model).unwrap();
+    // A family remembers only the hand.
+    let report = Record {
+        id: 100,
+        kind: jiuzhu_matching::RecordKind::MissingReport,
+        name: Some("王强".into()),
+        marks: Some("左手六指，走失时穿灰色毛衣".into()),
+        ..Default::default()
+    };
+    let marks_level = |index: &Index, other: u64| {
+        let e = index.explain_pair(100, other, None).unwrap();
+        let row = e.fields.iter().find(|f| f.field == "marks").unwrap();
+        row.level.clone()
+    };
+    index.insert(&report).unwrap();
+    // Counted token for token the six fingers are three bigrams of ten in
+    // the man's description: "some" agreement. Weighed by rarity the coat
+    // and the bag, which everyone has, count for little, and the hand is
+    // over half of what is said about him.
+    use jiuzhu_matching::compare::{compare_marks, marks_tokens};
+    let unweighed = compare_marks(
+        &marks_tokens(report.marks.as_deref().unwrap()),
+        &marks_tokens(records[30].marks.as_deref().unwrap()),
+    );
+    assert_eq!(unweighed, 3, "some_overlap");
+    assert_eq!(marks_level(&index, 30), "half_overlap");
+    assert_eq!(marks_level(&index, 0), "no_overlap");
+    // A second man with the same hand, registered after the index was built,
+    // is weighed as he is inserted.
+    index
+        .insert(&found(31, "左手六指，穿蓝色外套，背着黑色双肩包"))
+        .unwrap();
+    assert_eq!(marks_level(&index, 31), "half_overlap");
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use jiuzhu_matching::febrl;
 use jiuzhu_matching::gen::{generate, read_csv_bytes, write_csv_with, GenConfig, Generated};
-use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, TrainingReport};
+use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, refine_u, TrainingReport};
 use jiuzhu_matching::pipeline::{
     apply_order, blocking_recall, cluster, locality_order, pair_metrics, prepare_features,
     score_blocked_pairs_fitting_prior,
@@ -271,7 +271,7 @@ fn main() {
     // linkage, timed); the truth follows the same order for evaluation.
     println!("prepare features    {:>9.2} s", secs(t.elapsed()));
     let t_loc = Instant::now();
-    let (features, truth) = if a.locality {
+    let (mut features, truth) = if a.locality {
         let order = locality_order(&features);
         // In place: the names are stored inline (no heap data left behind
         // in generation order), so moving the records is enough.
@@ -282,8 +282,18 @@ fn main() {
     };
     // Linkage from records in memory to clusters: every phase below except
     // the evaluation against the truth (blocking recall, P/R/F1).
-    let mut linkage = t.elapsed();
     println!("locality order      {:>9.2} s", secs(t_loc.elapsed()));
+    // Name frequencies (term-frequency adjustment) and marks tokens' rarity,
+    // which the marks comparison weighs from here on.
+    let t_tf = Instant::now();
+    let tf = TermFrequencies::build(&features);
+    tf.weigh_all_marks(&mut features, a.threads);
+    let features = features;
+    println!(
+        "term frequencies    {:>9.2} s  (names; marks tokens weighed by rarity)",
+        secs(t_tf.elapsed())
+    );
+    let mut linkage = t.elapsed();
     let rules = if a.febrl.is_some() {
         febrl::rules()
     } else {
@@ -345,12 +355,18 @@ fn main() {
 
         let mut report = TrainingReport::default();
         let t = Instant::now();
-        report.u_pairs = estimate_u(&mut model, &features, &cfg);
+        let u_sample = estimate_u(&mut model, &features, &cfg);
+        report.u_pairs = u_sample.pairs;
         linkage += t.elapsed();
         println!(
-            "u estimation        {:>9.2} s  ({} random pairs)",
+            "u estimation        {:>9.2} s  ({} pairs{})",
             secs(t.elapsed()),
-            report.u_pairs
+            report.u_pairs,
+            if report.u_pairs < cfg.u_sample_pairs {
+                ": every pair"
+            } else {
+                " at random"
+            }
         );
         let t = Instant::now();
         estimate_m(&mut model, &features, &cfg, &mut report);
@@ -366,8 +382,6 @@ fn main() {
         // fitted exactly on the scoring pass itself (every pair's weight
         // histogrammed; the pairs kept provisionally at up to 4× the guess).
         let t = Instant::now();
-        let tf = TermFrequencies::build(&features);
-        println!("term frequencies    {:>9.2} s", secs(t.elapsed()));
         let guess_cfg = TrainingConfig {
             max_pairs_per_session: 200_000,
             ..cfg.clone()
@@ -380,6 +394,9 @@ fn main() {
             &guess_cfg,
             &mut report,
         );
+        // u again without the random pairs this model takes for matches (λ
+        // is then fitted exactly while scoring).
+        refine_u(&mut model, &u_sample);
         linkage += t.elapsed();
         println!(
             "prior (λ) guess     {:>9.2} s  (λ = {:.3e} from a sample of the candidate pairs)",
