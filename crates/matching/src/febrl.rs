@@ -100,9 +100,12 @@ impl FebrlRow {
         if p.len() != 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
             return RegionCode::from_u32(PROVINCE_PREFIXES[state] * 10_000);
         }
+        let state_only = RegionCode::from_u32(PROVINCE_PREFIXES[state] * 10_000);
         let code = PROVINCE_PREFIXES[state] * 10_000 + p.parse::<u32>().ok()?;
-        // A postcode ending in 00 names its district only.
-        RegionCode::from_u32(code)
+        // A postcode ending in 00 reads as its district only (2000 agrees
+        // with 2000 at the city level); one whose district is 00 (0021)
+        // cannot be a county without a city, so it keeps the state.
+        RegionCode::from_u32(code).or(state_only)
     }
 
     /// The row as this engine's record, with id `id`.
@@ -255,6 +258,11 @@ rec-10-dup-3, kayla, harrington, , maltby circuit, coaling, coolaroo, 3465, nsw,
             ..rows[0].clone()
         };
         assert_eq!(no_state.region(), None);
+        let district_00 = FebrlRow {
+            postcode: "0021".into(),
+            ..rows[0].clone()
+        };
+        assert_eq!(district_00.region().map(|r| r.as_u32()), Some(wa * 10_000));
         // A corrupted date (day 90) is no date rather than a wrong one.
         let dup = rows[1].to_record(1);
         assert_eq!(dup.name.as_deref(), Some("walelr sarah"));

@@ -57,6 +57,8 @@ pub struct Index {
     position: FxHashMap<u64, u32>,
     postings: Vec<FxHashMap<u64, Vec<u32>>>,
     tf: TermFrequencies,
+    /// Records with marks when every record's marks were last weighed.
+    weighed_at: u32,
     rejected: FxHashSet<(u64, u64)>,
     /// Positions of removed records (a person identified, a report closed): kept in the
     /// posting lists, skipped by queries.
@@ -101,6 +103,7 @@ impl Index {
             position: FxHashMap::default(),
             postings: vec![FxHashMap::default(); model.blocking_rules.len()],
             tf: TermFrequencies::default(),
+            weighed_at: 0,
             rejected: FxHashSet::default(),
             removed: FxHashSet::default(),
             options: QueryOptions::default(),
@@ -114,11 +117,14 @@ impl Index {
 
     /// Marks tokens weighed by their rarity in the whole index, once it is
     /// built (weighed one by one, the first records would see a corpus of
-    /// one).
+    /// one), and again whenever the records with marks have doubled since:
+    /// a record inserted in between is weighed against the counts of its
+    /// day, which differ from the latest by at most one step of weight.
     fn weigh_all_marks(&mut self) {
         for f in &mut self.features {
             self.tf.weigh_marks(f);
         }
+        self.weighed_at = self.tf.marked();
     }
 
     /// Builds from already prepared features (avoids re-parsing in benchmarks).
@@ -152,7 +158,9 @@ impl Index {
         &self.model
     }
 
-    /// Adds one record (incremental; postings and term frequencies update).
+    /// Adds one record (incremental; postings and term frequencies update;
+    /// its marks are weighed by the counts so far, and every record's again
+    /// once the records with marks have doubled).
     pub fn insert(&mut self, record: &Record) -> Result<(), MatchError> {
         self.insert_features(Features::from_record(record), true)
     }
@@ -169,11 +177,15 @@ impl Index {
             }
         }
         self.tf.add(&f);
-        if weigh {
+        let reweigh_all = weigh && self.tf.marked() > 2 * self.weighed_at;
+        if weigh && !reweigh_all {
             self.tf.weigh_marks(&mut f);
         }
         self.position.insert(f.id, pos);
         self.features.push(f);
+        if reweigh_all {
+            self.weigh_all_marks();
+        }
         Ok(())
     }
 

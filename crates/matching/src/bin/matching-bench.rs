@@ -362,7 +362,9 @@ fn main() {
             "u estimation        {:>9.2} s  ({} pairs{})",
             secs(t.elapsed()),
             report.u_pairs,
-            if report.u_pairs < cfg.u_sample_pairs {
+            if (features.len() as u64) * (features.len() as u64).saturating_sub(1) / 2
+                <= cfg.u_sample_pairs as u64
+            {
                 ": every pair"
             } else {
                 " at random"
