@@ -96,11 +96,11 @@ impl FebrlRow {
     pub fn region(&self) -> Option<RegionCode> {
         const STATES: [&str; 8] = ["act", "nsw", "nt", "qld", "sa", "tas", "vic", "wa"];
         let state = STATES.iter().position(|s| *s == self.state)?;
+        let state_only = RegionCode::from_u32(PROVINCE_PREFIXES[state] * 10_000);
         let p = &self.postcode;
         if p.len() != 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return RegionCode::from_u32(PROVINCE_PREFIXES[state] * 10_000);
+            return state_only;
         }
-        let state_only = RegionCode::from_u32(PROVINCE_PREFIXES[state] * 10_000);
         let code = PROVINCE_PREFIXES[state] * 10_000 + p.parse::<u32>().ok()?;
         // A postcode ending in 00 reads as its district only (2000 agrees
         // with 2000 at the city level); one whose district is 00 (0021)

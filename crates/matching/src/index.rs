@@ -121,9 +121,7 @@ impl Index {
     /// a record inserted in between is weighed against the counts of its
     /// day, which differ from the latest by at most one step of weight.
     fn weigh_all_marks(&mut self) {
-        for f in &mut self.features {
-            self.tf.weigh_marks(f);
-        }
+        self.tf.weigh_all_marks(&mut self.features, 1);
         self.weighed_at = self.tf.marked();
     }
 
@@ -259,24 +257,27 @@ impl Index {
     /// scored once and explained. The record itself (same id) and rejected
     /// pairs are excluded.
     pub fn candidates(&self, record: &Record, limit: usize) -> Vec<Candidate> {
-        let q = Features::from_record(record);
-        self.candidates_for_features(&q, limit)
+        let mut q = Features::from_record(record);
+        self.tf.weigh_marks(&mut q);
+        self.candidates_weighed(&q, limit)
     }
 
     /// As [`Index::candidates`] for an already prepared record (its marks
     /// are weighed by this index's frequencies).
     pub fn candidates_for_features(&self, q: &Features, limit: usize) -> Vec<Candidate> {
+        if q.marks.is_empty() {
+            return self.candidates_weighed(q, limit);
+        }
+        let mut weighed = q.clone();
+        self.tf.weigh_marks(&mut weighed);
+        self.candidates_weighed(&weighed, limit)
+    }
+
+    /// Candidates for a record whose marks this index has weighed.
+    fn candidates_weighed(&self, q: &Features, limit: usize) -> Vec<Candidate> {
         if limit == 0 {
             return Vec::new();
         }
-        let mut weighed;
-        let q = if q.marks.is_empty() {
-            q
-        } else {
-            weighed = q.clone();
-            self.tf.weigh_marks(&mut weighed);
-            &weighed
-        };
         let mut positions = Vec::with_capacity(256);
         self.collect_positions(q, &mut positions);
         let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(limit + 1);

@@ -165,7 +165,11 @@ impl TermFrequencies {
 
     /// [`Self::weigh_marks`] for a batch, on `threads` threads.
     pub fn weigh_all_marks(&self, features: &mut [Features], threads: usize) {
-        let chunk = features.len().div_ceil(threads.max(1)).max(1);
+        if threads <= 1 {
+            features.iter_mut().for_each(|f| self.weigh_marks(f));
+            return;
+        }
+        let chunk = features.len().div_ceil(threads).max(1);
         std::thread::scope(|s| {
             for part in features.chunks_mut(chunk) {
                 s.spawn(move || part.iter_mut().for_each(|f| self.weigh_marks(f)));
@@ -420,10 +424,7 @@ impl Model {
         b: usize,
         cache: &TfCache,
     ) -> f64 {
-        let mut w = table.prior_weight;
-        for (i, &l) in v.iter().enumerate() {
-            w += table.w[i][l as usize];
-        }
+        let w = table.total(v);
         let adj = if !self.tf_adjustment || cache.full[a].is_nan() || cache.full[b].is_nan() {
             0.0
         } else {
@@ -452,11 +453,7 @@ impl Model {
         b: &Features,
         tf: &TermFrequencies,
     ) -> f64 {
-        let mut w = table.prior_weight;
-        for (i, &l) in v.iter().enumerate() {
-            w += table.w[i][l as usize];
-        }
-        cap_impossible(v, w + self.tf_adjustment(v, a, b, tf))
+        cap_impossible(v, table.total(v) + self.tf_adjustment(v, a, b, tf))
     }
 
     /// Full explanation of one pair.
@@ -508,6 +505,19 @@ impl Model {
 pub struct WeightTable {
     w: [[f64; 10]; NUM_FIELDS],
     prior_weight: f64,
+}
+
+impl WeightTable {
+    /// Prior weight + Σ field weights of a comparison vector (no
+    /// term-frequency adjustment, no cap).
+    #[inline]
+    fn total(&self, v: &ComparisonVector) -> f64 {
+        let mut w = self.prior_weight;
+        for (i, &l) in v.iter().enumerate() {
+            w += self.w[i][l as usize];
+        }
+        w
+    }
 }
 
 /// Training settings.
@@ -603,6 +613,8 @@ pub struct EmRun {
 pub struct RandomPairs {
     /// Pairs compared.
     pub pairs: usize,
+    /// Whether they are every pair of the collection (fewer than the sample).
+    pub every_pair: bool,
     /// Distinct comparison vectors and how many pairs had each, sorted.
     patterns: Vec<(ComparisonVector, u32)>,
 }
@@ -660,6 +672,7 @@ pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig
     patterns.sort_unstable();
     let sample = RandomPairs {
         pairs: total,
+        every_pair: exhaustive,
         patterns,
     };
     set_u(model, &sample, |_| 1.0);
@@ -676,16 +689,9 @@ pub fn estimate_u(model: &mut Model, features: &[Features], cfg: &TrainingConfig
 /// agreement.
 pub fn refine_u(model: &mut Model, sample: &RandomPairs) {
     let table = model.weight_table();
-    let pw = prior_weight(model.prior);
-    let not_a_match = |v: &ComparisonVector| {
-        let w = pw
-            + v.iter()
-                .enumerate()
-                .map(|(i, &l)| table.w[i][l as usize])
-                .sum::<f64>();
-        1.0 - weight_to_probability(w)
-    };
-    set_u(model, sample, not_a_match);
+    set_u(model, sample, |v| {
+        1.0 - weight_to_probability(table.total(v))
+    });
 }
 
 /// Sets u from the sample's patterns, each pair counted `weight(pattern)`

@@ -322,24 +322,6 @@ fn latin_syllable(word: &[u8]) -> Syllable {
 /// their first six letters.
 #[inline]
 fn latin_near(a: &NameChar, b: &NameChar) -> bool {
-    // One edit leaves the first letters paired somewhere among (x0, y0),
-    // (x1, y1), (x0, y1), (x1, y0); most unrelated words fail all four, and
-    // are told apart here without unpacking.
-    let letter = |s: Syllable, i: u32| {
-        let v = s & !LATIN;
-        let n = (32 - v.leading_zeros()).div_ceil(5);
-        (i < n).then(|| (v >> (5 * (n - 1 - i))) & 31)
-    };
-    let (a0, a1, b0, b1) = (
-        letter(a.syllable, 0),
-        letter(a.syllable, 1),
-        letter(b.syllable, 0),
-        letter(b.syllable, 1),
-    );
-    let same = |p: Option<u32>, q: Option<u32>| p.is_some() && p == q;
-    if !(same(a0, b0) || same(a1, b1) || same(a0, b1) || same(a1, b0)) {
-        return false;
-    }
     let letters = |s: Syllable| {
         let mut v = s & !LATIN;
         let (mut out, mut n) = ([0u8; 6], 0);
@@ -360,6 +342,13 @@ fn latin_near(a: &NameChar, b: &NameChar) -> bool {
     };
     let (fx, fy) = (full(a, lx), full(b, ly));
     if fx.abs_diff(fy) > 1 {
+        return false;
+    }
+    // One edit leaves the first letters paired somewhere among (x0, y0),
+    // (x1, y1), (x0, y1), (x1, y0); most unrelated words fail all four and
+    // stop here.
+    let same = |i: usize, j: usize| i < x.len() && j < y.len() && x[i] == y[j];
+    if !(same(0, 0) || same(1, 1) || same(0, 1) || same(1, 0)) {
         return false;
     }
     // (No allocation: this runs for every differing word of every pair.)

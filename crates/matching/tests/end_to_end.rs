@@ -16,15 +16,30 @@ fn small_config() -> TrainingConfig {
     }
 }
 
-#[test]
-fn trained_model_links_generated_duplicates() {
+/// Generated records (30 % duplicates), their features and a model trained
+/// on them.
+fn trained(
+    seed: u64,
+    records: usize,
+) -> (
+    jiuzhu_matching::gen::Generated,
+    Vec<Features>,
+    jiuzhu_matching::Model,
+    jiuzhu_matching::TrainingReport,
+) {
     let g = generate(&GenConfig {
-        seed: 11,
-        records: 20_000,
+        seed,
+        records,
         duplicate_rate: 0.3,
     });
     let mut f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
     let (model, report) = train(&mut f, default_rules(), &small_config());
+    (g, f, model, report)
+}
+
+#[test]
+fn trained_model_links_generated_duplicates() {
+    let (g, f, model, report) = trained(11, 20_000);
     assert!(
         report.em_runs.iter().all(|r| r.converged),
         "{:?}",
@@ -53,13 +68,7 @@ fn trained_model_links_generated_duplicates() {
 
 #[test]
 fn index_finds_noisy_duplicate_and_explains() {
-    let g = generate(&GenConfig {
-        seed: 5,
-        records: 5_000,
-        duplicate_rate: 0.3,
-    });
-    let mut f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
-    let (model, _) = train(&mut f, default_rules(), &small_config());
+    let (g, _, model, _) = trained(5, 5_000);
     let mut index = Index::build(&g.records, &model).unwrap();
     // Every query whose true match shares its exact name must find it first.
     let mut checked = 0;
@@ -154,14 +163,8 @@ fn impossible_dates_are_a_hard_non_match() {
 
 #[test]
 fn fitting_the_prior_while_scoring_keeps_the_pairs_that_fitting_first_keeps() {
-    let g = generate(&GenConfig {
-        seed: 3,
-        records: 20_000,
-        duplicate_rate: 0.3,
-    });
-    let mut f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
     // Below the sampling cap, `train` fits λ on every candidate pair.
-    let (model, _) = train(&mut f, default_rules(), &small_config());
+    let (g, f, model, _) = trained(3, 20_000);
     let rules = model.blocking_rules.clone();
     let blocker = Blocker::new(&rules, &f);
     let tf = TermFrequencies::build(&f);

@@ -362,9 +362,7 @@ fn main() {
             "u estimation        {:>9.2} s  ({} pairs{})",
             secs(t.elapsed()),
             report.u_pairs,
-            if (features.len() as u64) * (features.len() as u64).saturating_sub(1) / 2
-                <= cfg.u_sample_pairs as u64
-            {
+            if u_sample.every_pair {
                 ": every pair"
             } else {
                 " at random"
