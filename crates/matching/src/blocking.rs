@@ -926,7 +926,7 @@ mod tests {
     }
 
     #[test]
-    fn locality_order_is_a_permutation() {
+    fn locality_order_is_a_permutation_the_same_on_any_thread_count() {
         let g = crate::gen::generate(&crate::gen::GenConfig {
             records: 500,
             seed: 9,
@@ -934,6 +934,14 @@ mod tests {
         });
         let features: Vec<Features> = g.records.iter().map(Features::from_record).collect();
         let order = crate::pipeline::locality_order(&features);
+        // Sorted in shares and merged: the same order on any thread count.
+        for threads in [2, 3, 7] {
+            assert_eq!(
+                crate::pipeline::locality_order_on(&features, threads),
+                order,
+                "{threads} threads"
+            );
+        }
         let mut sorted = order.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, (0..500).collect::<Vec<u32>>());

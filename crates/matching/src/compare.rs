@@ -268,17 +268,14 @@ pub fn compare_age(a: Option<(i32, bool)>, b: Option<(i32, bool)>) -> u8 {
     if ea && eb && one_digit_off(da, db) {
         return 1;
     }
-    let years = f64::from((da - db).abs()) / DAYS_PER_YEAR;
-    if years <= 1.0 {
-        2
-    } else if years <= 3.0 {
-        3
-    } else if years <= 5.0 {
-        4
-    } else if years <= 10.0 {
-        5
-    } else {
-        6
+    // Whole days against the bands' ends in days (n × 365.2425, rounded
+    // down): the same bands as comparing years, without a division per pair.
+    match da.abs_diff(db) {
+        0..=365 => 2,
+        366..=1095 => 3,
+        1096..=1826 => 4,
+        1827..=3652 => 5,
+        _ => 6,
     }
 }
 
@@ -377,10 +374,8 @@ pub fn compare_height(a: &Features, b: &Features) -> u8 {
         _ => return 4,
     };
     if let (Some(ra), Some(rb)) = (a.reference_date(), b.reference_date()) {
-        let child = |f: &Features, r: Date| {
-            f.birth
-                .is_some_and(|(bd, _)| f64::from(r.days() - bd) < 18.0 * DAYS_PER_YEAR)
-        };
+        // Under 18 (18 × 365.2425 = 6574.4 days) at the date `r`.
+        let child = |f: &Features, r: Date| f.birth.is_some_and(|(bd, _)| r.days() - bd <= 6574);
         let apart = (ra.days() - rb.days()).abs() > 366;
         if apart && (child(a, ra) || child(b, rb) || child(a, rb) || child(b, ra)) {
             return 4;
@@ -495,10 +490,39 @@ pub fn compare_features(
     b: &Features,
     external_face_score: Option<f32>,
 ) -> ComparisonVector {
+    let mut v = compare_first_fields(a, b);
+    compare_other_fields(a, b, external_face_score, &mut v);
+    v
+}
+
+/// The fields compared first: name, sex, age, region and accent, which
+/// tell most pairs apart. The others ([`OTHER_FIELDS`]) are left at their
+/// null level; [`compare_other_fields`] fills them in. A batch can stop
+/// after these when the others cannot lift a pair above what it keeps.
+pub fn compare_first_fields(a: &Features, b: &Features) -> ComparisonVector {
     let name = match (&a.name, &b.name) {
         (Some(x), Some(y)) => compare_prepared(x, y),
         _ => NameLevel::Missing,
     };
+    let mut v = Field::ALL.map(Field::null_level);
+    v[Field::Name.index()] = name as u8;
+    v[Field::Sex.index()] = compare_sex(a.sex, b.sex);
+    v[Field::Age.index()] = compare_age(a.birth, b.birth);
+    v[Field::Region.index()] = compare_region(a.region, b.region);
+    v[Field::Accent.index()] = compare_accent(a, b);
+    v
+}
+
+/// The fields [`compare_first_fields`] leaves out.
+pub const OTHER_FIELDS: [Field; 4] = [Field::Height, Field::Marks, Field::Dates, Field::Face];
+
+/// Fills in the [`OTHER_FIELDS`] of `v`.
+pub fn compare_other_fields(
+    a: &Features,
+    b: &Features,
+    external_face_score: Option<f32>,
+    v: &mut ComparisonVector,
+) {
     let face = external_face_score
         .filter(|s| s.is_finite())
         .or_else(|| match (&a.face, &b.face) {
@@ -506,17 +530,10 @@ pub fn compare_features(
             _ => None,
         })
         .map_or(Field::Face.null_level(), face_level);
-    [
-        name as u8,
-        compare_sex(a.sex, b.sex),
-        compare_age(a.birth, b.birth),
-        compare_region(a.region, b.region),
-        compare_accent(a, b),
-        compare_height(a, b),
-        compare_marks(&a.marks, &b.marks),
-        compare_dates(a, b),
-        face,
-    ]
+    v[Field::Height.index()] = compare_height(a, b);
+    v[Field::Marks.index()] = compare_marks(&a.marks, &b.marks);
+    v[Field::Dates.index()] = compare_dates(a, b);
+    v[Field::Face.index()] = face;
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocking::{Blocker, BlockingRule};
 use crate::compare::{
-    compare_features, ComparisonVector, Features, Field, DATES_IMPOSSIBLE, NUM_FIELDS, TOKEN_HASH,
+    compare_features, compare_first_fields, compare_other_fields, ComparisonVector, Features,
+    Field, DATES_IMPOSSIBLE, NUM_FIELDS, OTHER_FIELDS, TOKEN_HASH,
 };
 use crate::hash::{mix64, FxHashMap};
 use crate::names::NameLevel;
@@ -188,28 +189,49 @@ impl TermFrequencies {
     }
 
     /// Each record's term-frequency adjustments, computed once for a batch
-    /// instead of two hash look-ups and a logarithm per pair.
-    pub fn per_record(&self, features: &[Features]) -> TfCache {
+    /// (on `threads` threads) instead of two hash look-ups and a logarithm
+    /// per pair: each record keeps how many share its name and which
+    /// surname it has (8 bytes, so that the records' entries mostly stay in
+    /// the cache), and the adjustments are read from small tables.
+    pub fn per_record(&self, features: &[Features], threads: usize) -> TfCache {
         let mean_full = self.mean_full_tf();
         let mean_surname = self.mean_surname_tf();
-        let mut full = Vec::with_capacity(features.len());
-        let mut surname = Vec::with_capacity(features.len());
-        for f in features {
-            match &f.name {
-                Some(n) => {
-                    full.push((mean_full / self.full_tf(n.full_pinyin_key())).log2());
-                    surname.push(
-                        n.surname_key()
-                            .map(|k| (k, (mean_surname / self.surname_tf(k)).log2())),
-                    );
-                }
-                None => {
-                    full.push(f64::NAN);
-                    surname.push(None);
-                }
+        let mut ids: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut surname_adj = Vec::with_capacity(self.surname.len());
+        for &key in self.surname.keys() {
+            ids.insert(key, surname_adj.len() as u32);
+            surname_adj.push((mean_surname / self.surname_tf(key)).log2());
+        }
+        let mut records = crate::pipeline::par_map(features, threads, |f| match &f.name {
+            Some(n) => TfEntry {
+                full_count: *self.full.get(&n.full_pinyin_key()).unwrap_or(&0),
+                surname: n.surname_key().map_or(TfEntry::NO_SURNAME, |k| {
+                    *ids.get(&k).unwrap_or(&TfEntry::UNSEEN)
+                }),
+            },
+            None => TfEntry::default(),
+        });
+        // A surname never counted (records from outside the collection)
+        // gets an id of its own, as rare as a surname seen once.
+        for (e, f) in records.iter_mut().zip(features) {
+            if e.surname == TfEntry::UNSEEN {
+                let key = f.name.as_ref().and_then(|n| n.surname_key()).unwrap_or(0);
+                e.surname = *ids.entry(key).or_insert_with(|| {
+                    surname_adj.push((mean_surname / self.surname_tf(key)).log2());
+                    surname_adj.len() as u32 - 1
+                });
             }
         }
-        TfCache { full, surname }
+        let names = self.names.max(1) as f64;
+        // The same arithmetic as `full_tf`, so the same bits.
+        let full_adj = move |count: u32| (mean_full / (f64::from(count).max(1.0) / names)).log2();
+        TfCache {
+            records,
+            full_by_count: (0..FULL_BY_COUNT).map(full_adj).collect(),
+            mean_full,
+            names,
+            surname_adj,
+        }
     }
 
     /// Σ tf² over surnames: the chance that two random records share a
@@ -226,13 +248,57 @@ impl TermFrequencies {
     }
 }
 
-/// Per-record term-frequency adjustments of a batch ([`TermFrequencies::per_record`]);
-/// NaN / `None` where a record has no name (or no surname).
+/// Per-record term-frequency adjustments of a batch ([`TermFrequencies::per_record`]).
 #[derive(Debug, Clone, Default)]
 pub struct TfCache {
-    full: Vec<f64>,
-    /// (surname key, adjustment).
-    surname: Vec<Option<(u64, f64)>>,
+    records: Vec<TfEntry>,
+    /// The full-name adjustment of a name shared by `count` records, for
+    /// the counts below [`FULL_BY_COUNT`].
+    full_by_count: Vec<f64>,
+    mean_full: f64,
+    /// Records with a name (at least 1).
+    names: f64,
+    /// The adjustment of each surname, by its id.
+    surname_adj: Vec<f64>,
+}
+
+/// Counts whose full-name adjustment is looked up rather than computed.
+const FULL_BY_COUNT: u32 = 4096;
+
+impl TfCache {
+    /// The full-name adjustment of a name shared by `count` records.
+    #[inline]
+    fn full(&self, count: u32) -> f64 {
+        match self.full_by_count.get(count as usize) {
+            Some(&adj) => adj,
+            None => (self.mean_full / (f64::from(count).max(1.0) / self.names)).log2(),
+        }
+    }
+}
+
+/// A record's place in the term frequencies.
+#[derive(Debug, Clone, Copy)]
+struct TfEntry {
+    /// Records sharing its full-name pinyin ([`TfEntry::NO_NAME`]: none).
+    full_count: u32,
+    /// Its surname's id ([`TfEntry::NO_SURNAME`]: none).
+    surname: u32,
+}
+
+impl TfEntry {
+    const NO_NAME: u32 = u32::MAX;
+    const NO_SURNAME: u32 = u32::MAX;
+    /// A surname the counts have not seen, given an id afterwards.
+    const UNSEEN: u32 = u32::MAX - 1;
+}
+
+impl Default for TfEntry {
+    fn default() -> Self {
+        TfEntry {
+            full_count: TfEntry::NO_NAME,
+            surname: TfEntry::NO_SURNAME,
+        }
+    }
 }
 
 /// One row of an explanation table.
@@ -371,9 +437,21 @@ impl Model {
                 *slot = self.level_weight(f, l as u8);
             }
         }
+        // The most each later field can add (its null level adds nothing).
+        let most = |f: Field| {
+            w[f.index()][..f.num_levels()]
+                .iter()
+                .fold(0.0f64, |a, &b| a.max(b))
+        };
         WeightTable {
             w,
             prior_weight: prior_weight(self.prior),
+            others_most: OTHER_FIELDS
+                .iter()
+                .filter(|&&f| f != Field::Face)
+                .map(|&f| most(f))
+                .sum(),
+            face_most: most(Field::Face),
         }
     }
 
@@ -425,22 +503,64 @@ impl Model {
         cache: &TfCache,
     ) -> f64 {
         let w = table.total(v);
-        let adj = if !self.tf_adjustment || cache.full[a].is_nan() || cache.full[b].is_nan() {
+        let (ta, tb) = (cache.records[a], cache.records[b]);
+        let adj = if !self.tf_adjustment
+            || ta.full_count == TfEntry::NO_NAME
+            || tb.full_count == TfEntry::NO_NAME
+        {
             0.0
         } else {
             let level = v[Field::Name.index()];
             if level <= NameLevel::SamePinyin as u8 {
-                cache.full[a].min(cache.full[b])
+                cache.full(ta.full_count).min(cache.full(tb.full_count))
             } else if level <= NameLevel::PartialOverlap as u8 {
-                match (cache.surname[a], cache.surname[b]) {
-                    (Some((x, adj)), Some((y, _))) if x == y => adj,
-                    _ => 0.0,
+                if ta.surname == tb.surname && ta.surname != TfEntry::NO_SURNAME {
+                    cache.surname_adj[ta.surname as usize]
+                } else {
+                    0.0
                 }
             } else {
                 0.0
             }
         };
         cap_impossible(v, w + adj.clamp(-TF_CLAMP, TF_CLAMP))
+    }
+
+    /// As [`Model::score_vector_cached`] for records `a` and `b` of a batch,
+    /// but comparing the [`OTHER_FIELDS`] only if they could lift the
+    /// weight to `cutoff`: `Ok(weight)` when every field was compared (the
+    /// same weight, bit for bit), else `Err(bound)`, a weight the pair
+    /// cannot exceed, below `cutoff`. Most candidate pairs are told apart
+    /// by name, sex, age and region alone, and the marks, height, dates
+    /// and face of those need not be read.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn score_pair_bounded(
+        &self,
+        table: &WeightTable,
+        fa: &Features,
+        fb: &Features,
+        a: usize,
+        b: usize,
+        cache: &TfCache,
+        cutoff: f64,
+    ) -> Result<f64, f64> {
+        let mut v = compare_first_fields(fa, fb);
+        // The other fields are at their null level (weight 0, no cap).
+        let first = self.score_vector_cached(table, &v, a, b, cache);
+        let face = if fa.face.is_some() && fb.face.is_some() {
+            table.face_most
+        } else {
+            0.0
+        };
+        // A hair above, so that rounding in the sum cannot put a pair that
+        // reaches the cutoff below it.
+        let bound = first + table.others_most + face + 1e-9;
+        if bound < cutoff {
+            return Err(bound);
+        }
+        compare_other_fields(fa, fb, None, &mut v);
+        Ok(self.score_vector_cached(table, &v, a, b, cache))
     }
 
     /// Match weight of a comparison vector (no explanation, hot path).
@@ -505,6 +625,10 @@ impl Model {
 pub struct WeightTable {
     w: [[f64; 10]; NUM_FIELDS],
     prior_weight: f64,
+    /// The most [`OTHER_FIELDS`] but the face can add to a weight.
+    others_most: f64,
+    /// The most the face can add (only a pair with two faces has one).
+    face_most: f64,
 }
 
 impl WeightTable {
@@ -875,16 +999,18 @@ impl WeightHistogram {
         }
     }
 
-    pub(crate) fn add(&mut self, w: f64) {
+    /// Counts weight `w` for `times` pairs (more than one when it stands
+    /// for a sample).
+    pub(crate) fn add(&mut self, w: f64, times: u64) {
         if w.is_nan() {
             return;
         }
         // Non-negative after the shift, so truncating x + 0.5 rounds.
         let x = ((w.clamp(-Self::HALF_RANGE, Self::HALF_RANGE) + Self::HALF_RANGE) * Self::PER_BIT
             + 0.5) as usize;
-        self.count[x] += 1;
-        self.sum[x] += w;
-        self.pairs += 1;
+        self.count[x] += times;
+        self.sum[x] += w * times as f64;
+        self.pairs += times;
     }
 
     pub(crate) fn merge(mut self, other: Self) -> Self {
@@ -1058,7 +1184,7 @@ pub fn estimate_prior(
         ..model.clone()
     };
     let table = no_prior.weight_table();
-    let cache = tf.per_record(features);
+    let cache = tf.per_record(features, cfg.threads);
     // The fixed point below takes dozens of steps over every sampled pair;
     // the weights are binned once (1/64 bit wide, each bin keeping its
     // count and the sum of its weights) and the steps run over the bins at
@@ -1072,7 +1198,10 @@ pub fn estimate_prior(
             |h: &mut WeightHistogram, a, b, _| {
                 let (fa, fb) = (&features[a as usize], &features[b as usize]);
                 let v = compare_features(fa, fb, None);
-                h.add(no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache));
+                h.add(
+                    no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache),
+                    1,
+                );
             },
         )
         .into_iter()
@@ -1104,7 +1233,7 @@ mod tests {
         let model = Model::initial(crate::blocking::default_rules());
         let table = model.weight_table();
         let tf = TermFrequencies::build(&f);
-        let cache = tf.per_record(&f);
+        let cache = tf.per_record(&f, 1);
         let blocker = Blocker::new(&model.blocking_rules, &f);
         let mut n = 0;
         blocker.for_each_pair(|a, b, _| {

@@ -716,11 +716,16 @@ fn seq_level(a: &[NameChar], b: &[NameChar]) -> u8 {
     if a.len() != b.len() || a.is_empty() {
         return 4;
     }
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| char_level(x, y))
-        .max()
-        .unwrap_or(4)
+    let mut worst = 0;
+    for (x, y) in a.iter().zip(b) {
+        worst = worst.max(char_level(x, y));
+        // Nothing is worse than "different": most candidate pairs differ
+        // at the first character compared, and the rest need not be read.
+        if worst == 4 {
+            break;
+        }
+    }
+    worst
 }
 
 #[inline]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocking::Blocker;
 use crate::compare::{compare_features, Features};
+use crate::hash::mix64;
 use crate::model::{prior_weight, weight_to_probability, Model, TermFrequencies, WeightHistogram};
 
 /// A scored candidate pair (positions into the feature slice).
@@ -32,7 +33,7 @@ pub fn score_blocked_pairs(
     threads: usize,
 ) -> (Vec<ScoredPair>, u64) {
     let table = model.weight_table();
-    let cache = tf.per_record(features);
+    let cache = tf.per_record(features, threads);
     // The probability is computed only for the pairs kept.
     let min_weight = weight_to_keep(keep_at_least);
     let parts = blocker.par_for_each_pair(
@@ -40,9 +41,13 @@ pub fn score_blocked_pairs(
         || (Vec::new(), 0u64),
         |(out, scored): &mut (Vec<ScoredPair>, u64), a, b, _| {
             let (fa, fb) = (&features[a as usize], &features[b as usize]);
-            let v = compare_features(fa, fb, None);
-            let w = model.score_vector_cached(&table, &v, a as usize, b as usize, &cache);
             *scored += 1;
+            // A pair that cannot reach the weight kept is not compared further.
+            let Ok(w) = model
+                .score_pair_bounded(&table, fa, fb, a as usize, b as usize, &cache, min_weight)
+            else {
+                return;
+            };
             if w >= min_weight {
                 let p = weight_to_probability(w);
                 if p >= keep_at_least {
@@ -61,8 +66,12 @@ pub fn score_blocked_pairs(
 }
 
 /// Scores every blocked pair once and fits the prior λ on the same pass:
-/// the histogram of every candidate pair's weight gives λ exactly (no
-/// sample), and one walk over the pairs serves both. `model.prior` must hold
+/// the histogram of the candidate pairs' weights gives λ, and one walk over
+/// the pairs serves both. Up to [`THIN_ABOVE_PAIRS`] candidate pairs the
+/// histogram holds every pair's exact weight; beyond, the pairs that
+/// cannot be kept whatever their later fields say are thinned to a
+/// stratified sample, one in [`THIN`] (their marks, height, dates and face
+/// are read only for that one). `model.prior` must hold
 /// a first estimate (for example [`crate::model::estimate_prior`] on a small
 /// sample); pairs are kept provisionally as if λ were up to `margin` times
 /// that, then filtered at the fitted λ. Should the fitted λ exceed the
@@ -81,34 +90,92 @@ pub fn score_blocked_pairs_fitting_prior(
     max_iterations: usize,
     threads: usize,
 ) -> (Vec<ScoredPair>, u64) {
+    let thin = if blocker.par_raw_pair_total(threads) > THIN_ABOVE_PAIRS {
+        THIN
+    } else {
+        1
+    };
+    let fit = Fitting {
+        keep_at_least,
+        margin,
+        max_iterations,
+        threads,
+        thin,
+    };
+    fit_prior_while_scoring(features, model, blocker, tf, &fit)
+}
+
+/// How [`fit_prior_while_scoring`] keeps pairs and fits λ.
+#[derive(Clone, Copy)]
+struct Fitting {
+    keep_at_least: f64,
+    margin: f64,
+    max_iterations: usize,
+    threads: usize,
+    /// One in how many pairs that cannot be kept stands for them in λ's
+    /// histogram (1: every pair).
+    thin: u64,
+}
+
+fn fit_prior_while_scoring(
+    features: &[Features],
+    model: &mut Model,
+    blocker: &Blocker<'_>,
+    tf: &TermFrequencies,
+    fit: &Fitting,
+) -> (Vec<ScoredPair>, u64) {
+    let Fitting {
+        keep_at_least,
+        margin,
+        max_iterations,
+        threads,
+        thin,
+    } = *fit;
     let no_prior = Model {
         prior: 0.5,
         ..model.clone()
     };
     let table = no_prior.weight_table();
-    let cache = tf.per_record(features);
+    let cache = tf.per_record(features, threads);
     let bound = (model.prior * margin.max(1.0)).clamp(1e-15, 0.5);
     let floor = weight_to_keep(keep_at_least) - prior_weight(bound);
+    // Most pairs are told apart by their first fields (name, sex, age,
+    // region) and could not be kept whatever their marks, height, dates and
+    // face say. Those fields are then read only for one such pair in
+    // `thin` (chosen by a hash of the pair, so the same on any thread
+    // count), which stands in the λ histogram for `thin` of them: a
+    // stratified sample, unbiased for λ.
     let parts = blocker.par_for_each_pair(
         threads,
-        || (Vec::new(), WeightHistogram::new()),
-        |(out, hist): &mut (Vec<(u32, u32, f64)>, WeightHistogram), a, b, _| {
+        || (Vec::new(), WeightHistogram::new(), 0u64),
+        |(out, hist, scored): &mut (Vec<(u32, u32, f64)>, WeightHistogram, u64), a, b, _| {
             let (fa, fb) = (&features[a as usize], &features[b as usize]);
-            let v = compare_features(fa, fb, None);
-            let w = no_prior.score_vector_cached(&table, &v, a as usize, b as usize, &cache);
-            hist.add(w);
-            if w >= floor {
-                out.push((a, b, w));
+            let (i, j) = (a as usize, b as usize);
+            *scored += 1;
+            match no_prior.score_pair_bounded(&table, fa, fb, i, j, &cache, floor) {
+                Ok(w) => {
+                    hist.add(w, 1);
+                    if w >= floor {
+                        out.push((a, b, w));
+                    }
+                }
+                Err(_) if mix64((u64::from(a) << 32) | u64::from(b)).is_multiple_of(thin) => {
+                    let v = compare_features(fa, fb, None);
+                    let w = no_prior.score_vector_cached(&table, &v, i, j, &cache);
+                    hist.add(w, thin);
+                }
+                Err(_) => {}
             }
         },
     );
     let mut hist = WeightHistogram::new();
     let mut provisional = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-    for (out, h) in parts {
+    let mut scored = 0;
+    for (out, h, n) in parts {
         provisional.extend(out);
         hist = hist.merge(h);
+        scored += n;
     }
-    let scored = hist.pairs;
     let lambda = hist.fixed_point_prior(1.0, features.len(), max_iterations);
     model.prior = lambda;
     if lambda > bound {
@@ -130,6 +197,18 @@ pub fn score_blocked_pairs_fitting_prior(
         .collect();
     (pairs, scored)
 }
+
+/// One in how many pairs that cannot be kept is compared in full for λ
+/// ([`score_blocked_pairs_fitting_prior`]). At 1 M records (42 M candidate
+/// pairs, about two in three of them such pairs) λ stayed the same to
+/// four digits, and the same pairs were kept at every threshold.
+pub const THIN: u64 = 8;
+
+/// Candidate pairs (before deduplication) above which λ thins the pairs
+/// that cannot be kept; below it every pair is compared in full. A sample
+/// of one in eight of millions of pairs is as good as all of them; of a
+/// few thousand it is not.
+pub const THIN_ABOVE_PAIRS: u64 = 10_000_000;
 
 /// The smallest match weight (prior included) whose probability reaches
 /// `keep_at_least`: p ≥ keep ⇔ w ≥ log2(keep / (1 − keep)), with a hair of
@@ -244,6 +323,14 @@ pub fn cluster(n: usize, pairs: &[ScoredPair], threshold: f64) -> Vec<u32> {
 /// inline in [`Features`], so reordering the records in place carries them
 /// along (scoring at 1 M records: 3.0–3.2 s against 4.0–4.3 s unordered).
 pub fn locality_order(features: &[Features]) -> Vec<u32> {
+    locality_order_on(features, 1)
+}
+
+/// As [`locality_order`] on `threads` threads (the same order on any
+/// number): the keys are computed and sorted in contiguous shares, which
+/// are then merged.
+pub fn locality_order_on(features: &[Features], threads: usize) -> Vec<u32> {
+    type Key = ((bool, u64, u64, i32), u32);
     let key = |f: &Features| {
         let name = f.name.as_ref();
         (
@@ -253,13 +340,43 @@ pub fn locality_order(features: &[Features]) -> Vec<u32> {
             f.birth_year().unwrap_or(i32::MIN),
         )
     };
-    let mut order: Vec<(_, u32)> = features
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (key(f), i as u32))
-        .collect();
-    order.sort_unstable();
-    order.into_iter().map(|(_, i)| i).collect()
+    let threads = threads.max(1);
+    let chunk = features.len().div_ceil(threads).max(1);
+    // Each share sorted on its own thread; the record's position breaks
+    // ties, so the merged order is the single-threaded one.
+    let shares: Vec<Vec<Key>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = features
+            .chunks(chunk)
+            .enumerate()
+            .map(|(s, part)| {
+                scope.spawn(move || {
+                    let mut keys: Vec<Key> = part
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (key(f), (s * chunk + i) as u32))
+                        .collect();
+                    keys.sort_unstable();
+                    keys
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("sorting keys does not panic"))
+            .collect()
+    });
+    // A merge over a handful of sorted shares: the smallest head each time
+    // (keys are unique, as they hold the position).
+    let mut at = vec![0usize; shares.len()];
+    let mut order = Vec::with_capacity(features.len());
+    while let Some(s) = (0..shares.len())
+        .filter(|&s| at[s] < shares[s].len())
+        .min_by_key(|&s| shares[s][at[s]])
+    {
+        order.push(shares[s][at[s]].1);
+        at[s] += 1;
+    }
+    order
 }
 
 /// Reorders `items` so that `out[k] = items[order[k]]` (`order` a
@@ -351,4 +468,68 @@ pub(crate) fn par_indexed<R: Send>(
     out.into_iter()
         .map(|r| r.expect("every index computed"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen::{generate, GenConfig};
+    use crate::model::{train, TrainingConfig};
+
+    #[test]
+    fn a_thinned_histogram_fits_the_same_prior_and_keeps_the_same_pairs() {
+        let g = generate(&GenConfig {
+            seed: 5,
+            records: 20_000,
+            duplicate_rate: 0.3,
+        });
+        let mut f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+        let cfg = TrainingConfig {
+            u_sample_pairs: 200_000,
+            ..TrainingConfig::default()
+        };
+        let (model, _) = train(&mut f, crate::default_rules(), &cfg);
+        let rules = model.blocking_rules.clone();
+        let blocker = Blocker::new(&rules, &f);
+        let tf = TermFrequencies::build(&f);
+        let fit = |thin| {
+            let mut m = model.clone();
+            let fit = Fitting {
+                keep_at_least: 0.01,
+                margin: 4.0,
+                max_iterations: 200,
+                threads: 2,
+                thin,
+            };
+            let (pairs, scored) = fit_prior_while_scoring(&f, &mut m, &blocker, &tf, &fit);
+            (m.prior, pairs, scored)
+        };
+        let (exact, all, n) = fit(1);
+        let (thinned, some, n_thinned) = fit(THIN);
+        // Every pair is still counted, and kept if it can be.
+        assert_eq!(n, n_thinned);
+        // The sample stood in for the pairs left out (λ is not the exact
+        // one), and the pairs that cannot be kept matter little to λ:
+        // measured 9e-9 of it here.
+        assert_ne!(thinned, exact, "every pair was compared in full");
+        let rel = (thinned - exact).abs() / exact;
+        assert!(rel < 1e-4, "λ {thinned} against {exact}");
+        let kept = |pairs: &[ScoredPair], at: f32| {
+            pairs
+                .iter()
+                .filter(|p| p.probability >= at)
+                .map(|p| (p.a, p.b))
+                .collect::<std::collections::HashSet<_>>()
+        };
+        // λ a hair apart may move a pair that sits right on a threshold.
+        for at in [0.5, 0.9, 0.99] {
+            let (x, y) = (kept(&all, at), kept(&some, at));
+            let moved = x.symmetric_difference(&y).count();
+            assert!(
+                moved * 1000 <= x.len(),
+                "{moved} of {} pairs moved at {at}",
+                x.len()
+            );
+        }
+    }
 }

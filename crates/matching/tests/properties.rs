@@ -1,9 +1,12 @@
-//! Property tests: name comparison symmetry and reflexivity, finite weights
-//! and probabilities, pairs scored once across blocking rules, and index
-//! answers free of duplicates, self-matches and rejected pairs.
+//! Property tests: name comparison symmetry and reflexivity, age bands,
+//! finite weights and probabilities, a pair scored from its first fields
+//! only when the rest could not lift it to the cutoff, pairs scored once
+//! across blocking rules, and index answers free of duplicates,
+//! self-matches and rejected pairs.
 
 use std::collections::HashSet;
 
+use jiuzhu_matching::compare::{compare_age, compare_features};
 use jiuzhu_matching::model::weight_to_probability;
 use jiuzhu_matching::{
     compare_names, default_rules, AgeInfo, Blocker, Date, Features, HeightCm, Index, Model,
@@ -124,6 +127,19 @@ proptest! {
     }
 
     #[test]
+    fn age_bands_in_days_are_the_bands_in_years(a in -60_000i32..60_000, apart in 0i32..8_000, exact in any::<bool>()) {
+        // Estimated ages (not exact) never take the typing-error level, so
+        // every difference falls in a band of whole years: ≤1, ≤3, ≤5,
+        // ≤10 years of 365.2425 days, or beyond.
+        let b = a + apart;
+        let years = f64::from(apart) / 365.2425;
+        let expected = [1.0, 3.0, 5.0, 10.0].iter().position(|&y| years <= y).unwrap_or(4) as u8 + 2;
+        let level = compare_age(Some((a, exact)), Some((b, false)));
+        prop_assert_eq!(level, expected);
+        prop_assert_eq!(compare_age(Some((b, false)), Some((a, exact))), level);
+    }
+
+    #[test]
     fn identical_names_are_exact(a in name_strategy()) {
         let level = compare_names(Some(&a), Some(&a));
         // Han characters, or failing those a real Latin word, make a name
@@ -134,6 +150,27 @@ proptest! {
             .iter()
             .any(|w| lower.contains(w));
         prop_assert_eq!(level, if has_han || has_word { NameLevel::Exact } else { NameLevel::Missing });
+    }
+
+    #[test]
+    fn a_pair_stopped_early_could_not_have_reached_the_cutoff(a in record_strategy(), b in record_strategy(), cutoff in -30.0f64..30.0) {
+        let recs = with_ids(vec![a, b]);
+        let f: Vec<Features> = recs.iter().map(Features::from_record).collect();
+        let tf = TermFrequencies::build(&f);
+        let cache = tf.per_record(&f, 1);
+        let model = Model::initial(default_rules());
+        let table = model.weight_table();
+        let full = model.score_vector_cached(&table, &compare_features(&f[0], &f[1], None), 0, 1, &cache);
+        match model.score_pair_bounded(&table, &f[0], &f[1], 0, 1, &cache, cutoff) {
+            // Compared in full: the very weight, bit for bit.
+            Ok(w) => prop_assert_eq!(w.to_bits(), full.to_bits()),
+            // Stopped after the first fields: below the cutoff, and no
+            // lower than the weight all fields give.
+            Err(bound) => {
+                prop_assert!(bound < cutoff);
+                prop_assert!(full <= bound, "{} > {}", full, bound);
+            }
+        }
     }
 
     #[test]

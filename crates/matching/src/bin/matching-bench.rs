@@ -11,8 +11,8 @@ use jiuzhu_matching::febrl;
 use jiuzhu_matching::gen::{generate, read_csv_bytes, write_csv_with, GenConfig, Generated};
 use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, refine_u, TrainingReport};
 use jiuzhu_matching::pipeline::{
-    apply_order, blocking_recall, cluster, locality_order, pair_metrics, prepare_features,
-    score_blocked_pairs_fitting_prior,
+    apply_order, blocking_recall, cluster, locality_order_on, pair_metrics, prepare_features,
+    score_blocked_pairs_fitting_prior, THIN, THIN_ABOVE_PAIRS,
 };
 use jiuzhu_matching::rng::SplitMix64;
 use jiuzhu_matching::{
@@ -272,7 +272,7 @@ fn main() {
     println!("prepare features    {:>9.2} s", secs(t.elapsed()));
     let t_loc = Instant::now();
     let (mut features, truth) = if a.locality {
-        let order = locality_order(&features);
+        let order = locality_order_on(&features, a.threads);
         // In place: the names are stored inline (no heap data left behind
         // in generation order), so moving the records is enough.
         let ordered = apply_order(features, &order);
@@ -425,6 +425,11 @@ fn main() {
             model.prior,
             model.prior * (features.len() as f64) * (features.len() as f64 - 1.0) / 2.0
         );
+        if blocker.par_raw_pair_total(a.threads) > THIN_ABOVE_PAIRS {
+            println!(
+                "    λ from every pair that can be kept and 1 in {THIN} of those that cannot (their marks, height, dates and face not read)"
+            );
+        }
         let t = Instant::now();
         let clusters = cluster(features.len(), &pairs, 0.9);
         linkage += t.elapsed();
