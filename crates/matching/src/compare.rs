@@ -689,6 +689,13 @@ mod tests {
         let child = h(120, born, Some(d("2017-01-01")));
         let adult = h(170, born, Some(d("2030-01-01")));
         assert_eq!(compare_height(&child, &adult), 4);
+        // Under 18 is up to 6574 days (18 × 365.2425 = 6574.4): measured
+        // on the day 6574 days after birth a height still changes; a day
+        // later it no longer does (heights 5 cm apart, years between them).
+        let at = |days: i32| Some(Date::from_days(d("2010-01-01").days() + days));
+        let later = h(175, born, Some(d("2040-01-01")));
+        assert_eq!(compare_height(&h(170, born, at(6574)), &later), 4);
+        assert_eq!(compare_height(&h(170, born, at(6575)), &later), 1);
     }
 
     #[test]

@@ -111,6 +111,25 @@ fn record_strategy() -> impl Strategy<Value = Record> {
         )
 }
 
+/// A model trained once on generated records (m and u as real data give
+/// them, face weights included).
+fn trained_model() -> &'static Model {
+    static MODEL: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| {
+        let g = jiuzhu_matching::gen::generate(&jiuzhu_matching::gen::GenConfig {
+            seed: 3,
+            records: 5_000,
+            duplicate_rate: 0.3,
+        });
+        let mut f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
+        let cfg = jiuzhu_matching::TrainingConfig {
+            u_sample_pairs: 50_000,
+            ..Default::default()
+        };
+        jiuzhu_matching::model::train(&mut f, default_rules(), &cfg).0
+    })
+}
+
 fn with_ids(mut v: Vec<Record>) -> Vec<Record> {
     for (i, r) in v.iter_mut().enumerate() {
         r.id = i as u64;
@@ -127,16 +146,19 @@ proptest! {
     }
 
     #[test]
-    fn age_bands_in_days_are_the_bands_in_years(a in -60_000i32..60_000, apart in 0i32..8_000, exact in any::<bool>()) {
+    fn age_bands_in_days_are_the_bands_in_years(a in -60_000i32..60_000, exact in any::<bool>()) {
         // Estimated ages (not exact) never take the typing-error level, so
         // every difference falls in a band of whole years: ≤1, ≤3, ≤5,
-        // ≤10 years of 365.2425 days, or beyond.
-        let b = a + apart;
-        let years = f64::from(apart) / 365.2425;
-        let expected = [1.0, 3.0, 5.0, 10.0].iter().position(|&y| years <= y).unwrap_or(4) as u8 + 2;
-        let level = compare_age(Some((a, exact)), Some((b, false)));
-        prop_assert_eq!(level, expected);
-        prop_assert_eq!(compare_age(Some((b, false)), Some((a, exact))), level);
+        // ≤10 years of 365.2425 days, or beyond. Every difference up to
+        // 8,000 days, so that each band's edge is met.
+        for apart in 0..=8_000 {
+            let b = a + apart;
+            let years = f64::from(apart) / 365.2425;
+            let expected = [1.0, 3.0, 5.0, 10.0].iter().position(|&y| years <= y).unwrap_or(4) as u8 + 2;
+            let level = compare_age(Some((a, exact)), Some((b, false)));
+            prop_assert_eq!(level, expected, "{} days apart", apart);
+            prop_assert_eq!(compare_age(Some((b, false)), Some((a, exact))), level);
+        }
     }
 
     #[test]
@@ -153,22 +175,24 @@ proptest! {
     }
 
     #[test]
-    fn a_pair_stopped_early_could_not_have_reached_the_cutoff(a in record_strategy(), b in record_strategy(), cutoff in -30.0f64..30.0) {
+    fn a_pair_stopped_early_could_not_have_reached_the_cutoff(a in record_strategy(), b in record_strategy(), cutoff in -30.0f64..30.0, trained in any::<bool>()) {
         let recs = with_ids(vec![a, b]);
         let f: Vec<Features> = recs.iter().map(Features::from_record).collect();
         let tf = TermFrequencies::build(&f);
         let cache = tf.per_record(&f, 1);
-        let model = Model::initial(default_rules());
+        let model = if trained { trained_model().clone() } else { Model::initial(default_rules()) };
         let table = model.weight_table();
         let full = model.score_vector_cached(&table, &compare_features(&f[0], &f[1], None), 0, 1, &cache);
         match model.score_pair_bounded(&table, &f[0], &f[1], 0, 1, &cache, cutoff) {
             // Compared in full: the very weight, bit for bit.
             Ok(w) => prop_assert_eq!(w.to_bits(), full.to_bits()),
-            // Stopped after the first fields: below the cutoff, and no
-            // lower than the weight all fields give.
-            Err(bound) => {
-                prop_assert!(bound < cutoff);
-                prop_assert!(full <= bound, "{} > {}", full, bound);
+            // Stopped after the first fields: below the cutoff, no lower
+            // than the weight all fields give, and finished to it.
+            Err(stopped) => {
+                prop_assert!(stopped.bound < cutoff);
+                prop_assert!(full <= stopped.bound, "{} > {}", full, stopped.bound);
+                let finished = model.finish_pair(&table, &f[0], &f[1], 0, 1, &cache, stopped.vector);
+                prop_assert_eq!(finished.to_bits(), full.to_bits());
             }
         }
     }

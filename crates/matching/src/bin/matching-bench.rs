@@ -12,7 +12,7 @@ use jiuzhu_matching::gen::{generate, read_csv_bytes, write_csv_with, GenConfig, 
 use jiuzhu_matching::model::{estimate_m, estimate_prior, estimate_u, refine_u, TrainingReport};
 use jiuzhu_matching::pipeline::{
     apply_order, blocking_recall, cluster, locality_order_on, pair_metrics, prepare_features,
-    score_blocked_pairs_fitting_prior, THIN, THIN_ABOVE_PAIRS,
+    prior_thinning, score_blocked_pairs_fitting_prior, THIN,
 };
 use jiuzhu_matching::rng::SplitMix64;
 use jiuzhu_matching::{
@@ -425,7 +425,7 @@ fn main() {
             model.prior,
             model.prior * (features.len() as f64) * (features.len() as f64 - 1.0) / 2.0
         );
-        if blocker.par_raw_pair_total(a.threads) > THIN_ABOVE_PAIRS {
+        if prior_thinning(&blocker, a.threads) > 1 {
             println!(
                 "    λ from every pair that can be kept and 1 in {THIN} of those that cannot (their marks, height, dates and face not read)"
             );
