@@ -483,19 +483,26 @@ mod tests {
     use crate::gen::{generate, GenConfig};
     use crate::model::{train, TrainingConfig};
 
-    #[test]
-    fn a_thinned_histogram_fits_the_same_prior_and_keeps_the_same_pairs() {
+    /// Generated records (30 % duplicates) with their marks weighed, and a
+    /// model trained on them with `u_pairs` random pairs for u.
+    fn trained(seed: u64, records: usize, u_pairs: usize) -> (Vec<Features>, Model) {
         let g = generate(&GenConfig {
-            seed: 5,
-            records: 20_000,
+            seed,
+            records,
             duplicate_rate: 0.3,
         });
         let mut f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
         let cfg = TrainingConfig {
-            u_sample_pairs: 200_000,
+            u_sample_pairs: u_pairs,
             ..TrainingConfig::default()
         };
         let (model, _) = train(&mut f, crate::default_rules(), &cfg);
+        (f, model)
+    }
+
+    #[test]
+    fn a_thinned_histogram_fits_the_same_prior_and_keeps_the_same_pairs() {
+        let (f, model) = trained(5, 20_000, 200_000);
         let rules = model.blocking_rules.clone();
         let blocker = Blocker::new(&rules, &f);
         let tf = TermFrequencies::build(&f);
@@ -534,17 +541,7 @@ mod tests {
 
     #[test]
     fn scoring_keeps_exactly_the_pairs_a_full_comparison_keeps() {
-        let g = generate(&GenConfig {
-            seed: 6,
-            records: 8_000,
-            duplicate_rate: 0.3,
-        });
-        let mut f: Vec<Features> = g.records.iter().map(Features::from_record).collect();
-        let cfg = TrainingConfig {
-            u_sample_pairs: 100_000,
-            ..TrainingConfig::default()
-        };
-        let (model, _) = train(&mut f, crate::default_rules(), &cfg);
+        let (f, model) = trained(6, 8_000, 100_000);
         let rules = model.blocking_rules.clone();
         let blocker = Blocker::new(&rules, &f);
         let tf = TermFrequencies::build(&f);
